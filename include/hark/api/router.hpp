@@ -1,0 +1,43 @@
+#pragma once
+// The REST API as a function: request in, response out. No sockets here, so that every
+// handler is tested without a listener (tests/unit/api).
+
+#include "hark/capture/recording_state.hpp"
+#include "hark/core/config.hpp"
+#include "hark/store/catalog.hpp"
+#include "hark/store/writer.hpp"
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace hark::api {
+
+namespace http = boost::beast::http;
+using request = http::request<http::string_body>;
+using response = http::response<http::string_body>;
+
+/** Largest request body the API accepts (413 beyond). */
+inline constexpr std::size_t max_request_body = 50u << 20;
+
+/** What handlers may use. Owned by the API thread; handlers run on that thread only. */
+struct context {
+  store::catalog& catalog;
+  capture::recording_state& recording;
+  /** Counters of the store writer, for health; may be null in tests. */
+  store::writer_stats* writer_stats = nullptr;
+  /** Bearer token required on /api routes (but health and CA); empty: none required. */
+  std::string api_token;
+  /** Host header values accepted besides loopback names (the bound address, `host:port`). */
+  std::vector<std::string> allowed_hosts;
+  std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
+};
+
+/** Routes one request: Host guard, token check, then the resource handler.
+ *  Never throws: unexpected failures become 500 {"error": "..."}. */
+response handle(context& ctx, const request& req);
+
+}  // namespace hark::api

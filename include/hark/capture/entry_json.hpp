@@ -1,0 +1,15 @@
+#pragma once
+// The seed's SessionEntry JSON for an entry_record (docs/api.md lists every field).
+
+#include "hark/capture/entry_record.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace hark::capture {
+
+/** The SessionEntry object: seed fields plus Hark's extensions (sessionId, error,
+ *  request/response.bodyTruncated, trailers, upstreamHttpVersion, upstreamHttp2).
+ *  `process` is read from record.process if it is ready, else null. */
+nlohmann::json to_json(const entry_record& record);
+
+}  // namespace hark::capture

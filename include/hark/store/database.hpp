@@ -1,0 +1,41 @@
+#pragma once
+// One SQLite connection to the Hark store, opened in WAL mode with the schema migrated.
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+namespace hark::store {
+
+/** Thrown for SQLite failures; what() carries sqlite3_errmsg. */
+class store_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/** Owns one sqlite3 connection. Not thread-safe: each thread opens its own. */
+class database {
+ public:
+  /** Opens (creating if needed) the database at `path`, sets WAL, foreign_keys=ON,
+   *  busy_timeout, and applies pending migrations (PRAGMA user_version). */
+  explicit database(const std::filesystem::path& path);
+
+  sqlite3* handle() const noexcept { return db_.get(); }
+
+  /** Runs one or more statements without results. Throws store_error. */
+  void exec(const std::string& sql);
+
+  /** The schema version this build migrates to. */
+  static int schema_version() noexcept;
+
+ private:
+  struct closer {
+    void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
+  };
+  std::unique_ptr<sqlite3, closer> db_;
+};
+
+}  // namespace hark::store

@@ -1,0 +1,73 @@
+#pragma once
+// writer: the one thread that inserts captured entries, many per transaction.
+
+#include "hark/capture/record_queue.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace hark::store {
+
+struct writer_options {
+  std::filesystem::path database_path;
+  /** Bytes of captured bodies allowed to wait in the queue; beyond it, bodies are dropped
+   *  (entry kept, marked truncated) and counted. */
+  std::uint64_t max_queued_body_bytes = 256ull << 20;
+  /** Entries allowed to wait; beyond it new entries are dropped and counted. */
+  std::size_t max_queued_entries = 200'000;
+  /** Bodies larger than this are zstd-compressed at rest. */
+  std::size_t compress_threshold = 4096;
+  /** Longest time a completed entry waits before its transaction commits. */
+  std::chrono::milliseconds max_commit_delay{100};
+};
+
+/** Counters for /metrics and /api/health; read from any thread. */
+struct writer_stats {
+  std::atomic<std::uint64_t> entries_written{0};
+  std::atomic<std::uint64_t> bodies_dropped{0};
+  std::atomic<std::uint64_t> entries_dropped{0};
+  std::atomic<std::uint64_t> queue_depth{0};
+  std::atomic<std::uint64_t> last_batch_us{0};  ///< write latency of the last transaction
+  std::atomic<bool> ok{true};
+  std::mutex error_mutex;
+  std::string last_error;  ///< guarded by error_mutex; empty when ok
+};
+
+class writer final : public capture::record_queue {
+ public:
+  /** Opens its own connection and starts the thread. */
+  explicit writer(writer_options options);
+  /** Stops after writing everything queued. */
+  ~writer() override;
+
+  void submit(capture::entry_record&& record) override;
+  /** Blocks until everything submitted before the call is committed. */
+  void flush();
+  /** Writes what is queued, then stops the thread. Idempotent. */
+  void stop();
+
+  writer_stats& stats() noexcept { return stats_; }
+
+ private:
+  void run();
+
+  writer_options options_;
+  writer_stats stats_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable drained_;
+  std::deque<capture::entry_record> queue_;
+  std::uint64_t queued_body_bytes_ = 0;
+  std::uint64_t submitted_ = 0;
+  std::uint64_t committed_ = 0;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace hark::store
