@@ -22,6 +22,9 @@ std::string_view to_string(errc e) noexcept {
 }
 
 namespace {
+// boost::system::error_category has a protected non-virtual destructor by design.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnon-virtual-dtor"
 class category final : public boost::system::error_category {
  public:
   const char* name() const noexcept override { return "hark"; }
@@ -29,6 +32,7 @@ class category final : public boost::system::error_category {
     return std::string(to_string(static_cast<errc>(value)));
   }
 };
+#pragma GCC diagnostic pop
 }  // namespace
 
 const boost::system::error_category& hark_category() noexcept {

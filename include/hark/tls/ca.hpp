@@ -11,15 +11,24 @@
 namespace hark::tls {
 
 struct ca_options {
-  std::filesystem::path dir;        ///< holds ca.pem and ca-key.pem
-  std::string key_type = "ecdsa";   ///< `ecdsa` (P-256) or `rsa` (2048) for a new CA
+  std::filesystem::path dir;       ///< holds ca.pem and ca-key.pem
+  std::string key_type = "ecdsa";  ///< `ecdsa` (P-256) or `rsa` (2048) for a new CA
 };
 
 class certificate_authority {
  public:
   /** Loads `<dir>/ca.pem` and `<dir>/ca-key.pem`; creates both (directory 0700, key 0600)
    *  when neither exists. Throws std::runtime_error with a user-facing message when only one
-   *  exists, when they do not match, or on any OpenSSL failure. */
+   *  exists, when they do not match, when the certificate is not a CA, or on any OpenSSL failure.
+   *
+   *  A new CA has a random 128-bit serial, a `Hark CA (<hostname> <random id>)` subject (so every
+   *  install is distinguishable in a trust store), 10 years of validity starting a day ago, and
+   *  is signed with SHA-256. Files are written to a temporary name and renamed into place, under
+   *  an flock on the directory so two processes starting at once cannot mix key and cert.
+   *
+   *  Bring your own CA: put its PEM certificate as `ca.pem` and its unencrypted PEM private key
+   *  (PKCS#8 or traditional) as `ca-key.pem` in the directory; they are loaded as they are.
+   *  `options.key_type` is still validated, and only used when a CA is created. */
   static certificate_authority load_or_create(const ca_options& options);
 
   const std::filesystem::path& cert_path() const noexcept { return cert_path_; }

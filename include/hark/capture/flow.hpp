@@ -1,0 +1,87 @@
+#pragma once
+// Flow events: what the protocol layers tell capture about each exchange. Layers know nothing of
+// SQLite or the API; they describe what went over the wire to a flow_sink.
+
+#include "hark/capture/entry_record.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace hark::capture {
+
+/** One client connection as accepted by the proxy. Lives as long as the connection. */
+struct connection_info {
+  std::string id;  ///< ULID
+  boost::asio::ip::tcp::endpoint client;
+  boost::asio::ip::tcp::endpoint local;  ///< the proxy address the client connected to
+  std::shared_future<std::optional<process_info>> process;
+};
+
+/** A request or response head exactly as received (fields in order and letter case). */
+struct http_head {
+  std::string method;  ///< requests only
+  std::string target;  ///< requests only: as on the request line
+  int status = 0;      ///< responses only
+  std::string reason;  ///< responses only
+  unsigned version = 11;
+  header_list fields;
+};
+
+/** `HTTP/1.0`, `HTTP/1.1`, `HTTP/2` for 10, 11, 20. */
+std::string http_version_string(unsigned version);
+
+/** The address of `ep` as the API shows it (IPv4-mapped IPv6 shown as IPv4). */
+net_address to_net_address(const boost::asio::ip::tcp::endpoint& ep);
+
+/** Opaque per-flow state of a sink (the recorder keeps the entry it is building here). */
+struct flow_state {
+  virtual ~flow_state() = default;
+};
+
+/** One exchange (request + response) as the layers see it. Owned by the layer driving it. */
+struct flow {
+  const connection_info* connection = nullptr;
+  std::string scheme = "http";  ///< as the client used it: http, https, ws, wss
+  std::string host;             ///< upstream host (lowercase)
+  std::uint16_t port = 80;
+  std::string url;  ///< absolute URL as the client meant it
+  timing_record timings;
+  std::chrono::steady_clock::time_point started{};  ///< monotonic start, for durations
+  std::optional<net_address> remote_addr;           ///< the upstream socket actually used
+  std::optional<std::string> upstream_http_version;
+  bool is_websocket = false;
+  tls_details tls;
+  std::unique_ptr<flow_state> sink_state;  ///< owned by the sink; layers never touch it
+};
+
+struct flow_outcome {
+  std::optional<flow_error> error;  ///< nullopt: completed
+};
+
+/** Receives every exchange's events, in order, on the connection's thread. Implementations
+ *  must not block (the recorder copies at most the capture cap and hands records off). */
+class flow_sink {
+ public:
+  virtual ~flow_sink() = default;
+  /** The client's request head; called first, once per flow. */
+  virtual void on_request_head(flow& f, const http_head& head) = 0;
+  /** A piece of the request body after chunked framing is removed. */
+  virtual void on_request_body(flow& f, std::string_view bytes) = 0;
+  /** The request body is complete; `trailers` holds chunked trailer fields if any. */
+  virtual void on_request_end(flow& f, const header_list& trailers) = 0;
+  /** The final (non-1xx) response head as the origin sent it, or Hark's synthetic one. */
+  virtual void on_response_head(flow& f, const http_head& head) = 0;
+  virtual void on_response_body(flow& f, std::string_view bytes) = 0;
+  virtual void on_response_end(flow& f, const header_list& trailers) = 0;
+  /** Last event of a flow: completed, or failed with an error. */
+  virtual void on_flow_end(flow& f, const flow_outcome& outcome) = 0;
+};
+
+}  // namespace hark::capture

@@ -1,0 +1,71 @@
+#pragma once
+// Upstream connections: connect with measured DNS/connect phases, and a per-worker pool of idle
+// keep-alive connections keyed by (host, port).
+
+#include "hark/core/errc.hpp"
+#include "hark/net/watchdog.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace hark::net {
+
+struct upstream_connection {
+  boost::asio::ip::tcp::socket socket;
+  std::string key;  ///< pool key, `host:port`
+  boost::asio::ip::tcp::endpoint remote;
+  bool reused = false;  ///< taken from the pool (may have been closed by the peer meanwhile)
+};
+
+struct connect_outcome {
+  std::optional<upstream_connection> connection;
+  errc error = errc::ok;
+  std::string message;  ///< the user-facing text for the synthetic response
+  std::optional<double> dns_ms;
+  std::optional<double> connect_ms;
+};
+
+/** The pool key of an upstream. */
+std::string upstream_key(const std::string& host, std::uint16_t port);
+
+/** Resolves `host` (skipped for IP literals) and connects to the first address that answers,
+ *  within `timeout` enforced by `dog` (armed on a scratch socket). Never throws for network
+ *  conditions: they come back as errc values with SPEC §2's messages. */
+boost::asio::awaitable<connect_outcome> connect_upstream(std::string host, std::uint16_t port,
+                                                         std::chrono::seconds timeout,
+                                                         watchdog& dog);
+
+/** Idle upstream connections of one worker thread (not thread-safe by design: every connection
+ *  of a worker runs on that worker's single thread). */
+class upstream_pool {
+ public:
+  explicit upstream_pool(std::size_t max_idle_per_key = 64,
+                         std::chrono::seconds idle_ttl = std::chrono::seconds(30))
+      : max_idle_per_key_(max_idle_per_key), idle_ttl_(idle_ttl) {}
+
+  /** An idle connection for `key` that still looks open, or nullopt. */
+  std::optional<upstream_connection> take(const std::string& key);
+
+  /** Keeps `conn` for reuse (closed instead when the key already has enough idle ones). */
+  void give_back(upstream_connection&& conn);
+
+  std::size_t idle_count() const;
+
+ private:
+  struct idle {
+    upstream_connection connection;
+    std::chrono::steady_clock::time_point since;
+  };
+  std::size_t max_idle_per_key_;
+  std::chrono::seconds idle_ttl_;
+  std::unordered_map<std::string, std::vector<idle>> idle_;
+};
+
+}  // namespace hark::net

@@ -1,0 +1,92 @@
+#pragma once
+// client_session: the state of one client connection (private to src/layers).
+//
+//            ┌──────────── keep-alive ────────────┐
+//            ▼                                    │
+//   wait_request_head ──absolute-form──► exchange ┘──close──► done
+//        │   │                              ▲
+//        │   └─CONNECT─► 200 ─► peek ─HTTP──┘ (origin-form, tunnel target)
+//        │                        └─TLS / h2 / other──► raw relay ──► done
+//        └─origin-form / hark.local──► local page (onboarding, CA)
+
+#include "hark/layers/http1_codec.hpp"
+#include "hark/layers/http1_parser.hpp"
+#include "hark/layers/proxy_session.hpp"
+#include "hark/net/byte_buffer.hpp"
+#include "hark/net/watchdog.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <optional>
+#include <string>
+
+namespace hark::layers {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+inline constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+
+/** Where an exchange goes. */
+struct exchange_target {
+  std::string scheme = "http";
+  std::string host;  ///< lowercase; IPv6 without brackets
+  std::uint16_t port = 80;
+  std::string origin_form;  ///< request target sent upstream (path and query)
+  std::string url;          ///< as the client meant it
+  bool local = false;       ///< for Hark itself (onboarding page, CA download)
+};
+
+enum class head_status { ok, closed, timeout, too_large, malformed };
+
+/** How a body pump ended. */
+enum class pump_status { done, source_closed, source_error, sink_error, protocol_error, timeout };
+
+struct response_outcome {
+  bool keep_client = false;    ///< the client connection may carry another request
+  bool reuse_upstream = false;
+  bool retryable = false;  ///< failed before any response byte on a reused connection
+  bool upgraded = false;   ///< 101: both sockets now form a raw tunnel
+  std::optional<capture::flow_error> error;
+};
+
+class client_session {
+ public:
+  client_session(tcp::socket socket, worker_state& worker);
+  asio::awaitable<void> run();
+
+ private:
+  // client_session.cpp: modes
+  asio::awaitable<void> serve();
+  asio::awaitable<void> serve_requests(bool first);
+  asio::awaitable<head_status> read_request_head(http1::request_parser& p, bool first);
+  asio::awaitable<void> handle_connect(http1::request_parser& p);
+  asio::awaitable<bool> serve_local(http1::request_parser& p, const exchange_target& t);
+  asio::awaitable<void> relay_raw(tcp::socket upstream);
+  asio::awaitable<bool> write_client(std::string_view bytes);
+  bool resolve_target(const capture::http_head& head, exchange_target& t) const;
+
+  // http1_exchange.cpp: one request/response exchange
+  asio::awaitable<bool> exchange(http1::request_parser& p, const exchange_target& t);
+  asio::awaitable<response_outcome> relay_response(capture::flow& f, net::upstream_connection& up,
+                                                   http1::request_parser& p);
+  asio::awaitable<pump_status> pump_request_body(capture::flow& f, http1::request_parser& p,
+                                                 tcp::socket& upstream);
+  asio::awaitable<bool> fail_exchange(capture::flow& f, http1::request_parser& p, errc code,
+                                      const std::string& message);
+
+  tcp::socket client_;
+  worker_state& worker_;
+  proxy_services& services_;
+  capture::connection_info info_;
+  net::watchdog dog_;
+  net::byte_buffer client_buf_;
+  net::byte_buffer upstream_buf_;
+  std::string head_out_;
+  std::optional<std::pair<std::string, std::uint16_t>> tunnel_;  ///< CONNECT authority
+};
+
+/** Copies bytes `from` → `to` until EOF or error; shuts down `to`'s sending side at EOF. */
+asio::awaitable<void> copy_stream(tcp::socket& from, net::byte_buffer& pending, tcp::socket& to);
+
+}  // namespace hark::layers

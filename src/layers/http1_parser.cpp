@@ -1,0 +1,116 @@
+#include "hark/layers/http1_parser.hpp"
+
+#include <boost/beast/http/error.hpp>
+
+namespace hark::layers::http1 {
+
+namespace http = boost::beast::http;
+
+template <bool IsRequest>
+message_parser<IsRequest>::message_parser(std::uint32_t header_limit) {
+  base::header_limit(header_limit);
+  base::body_limit(boost::none);  // the relay has no body limit; capture has its own cap
+  base::eager(false);
+}
+
+template <bool IsRequest>
+std::size_t message_parser<IsRequest>::put(std::string_view input, boost::system::error_code& ec) {
+  pieces_.clear();
+  // Stop at the end of the head so the caller can forward it before any body byte; after that,
+  // parse eagerly so one call covers everything buffered.
+  base::eager(base::is_header_done());
+  return base::put(boost::asio::const_buffer(input.data(), input.size()), ec);
+}
+
+template <bool IsRequest>
+void message_parser<IsRequest>::put_eof(boost::system::error_code& ec) {
+  pieces_.clear();
+  if (!base::got_some()) {
+    ec = http::error::partial_message;
+    return;
+  }
+  base::put_eof(ec);
+}
+
+template <bool IsRequest>
+bool message_parser<IsRequest>::has_body() const {
+  if (!head_done()) {
+    return false;
+  }
+  if (chunked() || need_eof()) {
+    return !is_done();
+  }
+  const auto len = content_length();
+  return len && *len > 0;
+}
+
+template <bool IsRequest>
+std::optional<std::uint64_t> message_parser<IsRequest>::content_length() const {
+  if (!head_done()) {
+    return std::nullopt;
+  }
+  const auto len = base::content_length();
+  return len ? std::optional<std::uint64_t>(*len) : std::nullopt;
+}
+
+template <bool IsRequest>
+void message_parser<IsRequest>::on_request_impl(http::verb, boost::beast::string_view method,
+                                                boost::beast::string_view target, int version,
+                                                boost::system::error_code&) {
+  head_.method.assign(method.data(), method.size());
+  head_.target.assign(target.data(), target.size());
+  head_.version = static_cast<unsigned>(version);
+}
+
+template <bool IsRequest>
+void message_parser<IsRequest>::on_response_impl(int status, boost::beast::string_view reason, int version,
+                                                 boost::system::error_code&) {
+  head_.status = status;
+  head_.reason.assign(reason.data(), reason.size());
+  head_.version = static_cast<unsigned>(version);
+}
+
+template <bool IsRequest>
+void message_parser<IsRequest>::on_field_impl(http::field, boost::beast::string_view name,
+                                              boost::beast::string_view value,
+                                              boost::system::error_code&) {
+  auto& list = in_trailers_ ? trailers_ : head_.fields;
+  list.emplace_back(std::string(name.data(), name.size()), std::string(value.data(), value.size()));
+}
+
+template <bool IsRequest>
+void message_parser<IsRequest>::on_header_impl(boost::system::error_code&) {
+  in_trailers_ = true;  // any field after the head is a chunked trailer (RFC 9112 §7.1.2)
+}
+
+template <bool IsRequest>
+void message_parser<IsRequest>::on_body_init_impl(const boost::optional<std::uint64_t>&,
+                                                  boost::system::error_code&) {}
+
+template <bool IsRequest>
+std::size_t message_parser<IsRequest>::on_body_impl(boost::beast::string_view body,
+                                                    boost::system::error_code&) {
+  pieces_.emplace_back(body.data(), body.size());
+  body_bytes_ += body.size();
+  return body.size();
+}
+
+template <bool IsRequest>
+void message_parser<IsRequest>::on_chunk_header_impl(std::uint64_t, boost::beast::string_view,
+                                                     boost::system::error_code&) {}
+
+template <bool IsRequest>
+std::size_t message_parser<IsRequest>::on_chunk_body_impl(std::uint64_t, boost::beast::string_view body,
+                                                          boost::system::error_code&) {
+  pieces_.emplace_back(body.data(), body.size());
+  body_bytes_ += body.size();
+  return body.size();
+}
+
+template <bool IsRequest>
+void message_parser<IsRequest>::on_finish_impl(boost::system::error_code&) {}
+
+template class message_parser<true>;
+template class message_parser<false>;
+
+}  // namespace hark::layers::http1

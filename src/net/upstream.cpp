@@ -1,0 +1,133 @@
+#include "hark/net/upstream.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <sys/socket.h>
+
+namespace hark::net {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+inline constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+
+double ms_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+}
+
+std::string host_port(const std::string& host, std::uint16_t port) {
+  const bool v6 = host.find(':') != std::string::npos;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+std::string timeout_message(const std::string& host, std::uint16_t port,
+                            std::chrono::seconds timeout) {
+  return "hark: " + host_port(host, port) + " did not answer within " +
+         std::to_string(timeout.count()) + " s";
+}
+
+/** Whether a pooled socket is still usable: no EOF and no unexpected bytes waiting. */
+bool looks_open(tcp::socket& s) {
+  char probe = 0;
+  const auto n = ::recv(s.native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+}  // namespace
+
+std::string upstream_key(const std::string& host, std::uint16_t port) {
+  return host_port(host, port);
+}
+
+asio::awaitable<connect_outcome> connect_upstream(std::string host, std::uint16_t port,
+                                                  std::chrono::seconds timeout, watchdog& dog) {
+  auto ex = co_await asio::this_coro::executor;
+  connect_outcome out;
+  tcp::socket socket(ex);
+  std::vector<tcp::endpoint> endpoints;
+
+  boost::system::error_code ec;
+  const auto literal = asio::ip::make_address(host, ec);
+  if (!ec) {
+    endpoints.emplace_back(literal, port);
+  } else {
+    const auto t0 = std::chrono::steady_clock::now();
+    tcp::resolver resolver(ex);
+    auto [rec, results] = co_await resolver.async_resolve(host, std::to_string(port), use_nothrow);
+    out.dns_ms = ms_since(t0);
+    if (rec) {
+      out.error = errc::dns_failed;
+      out.message = "hark: cannot resolve " + host + ": " + rec.message();
+      co_return out;
+    }
+    for (const auto& entry : results) {
+      endpoints.push_back(entry.endpoint());
+    }
+  }
+
+  const auto t1 = std::chrono::steady_clock::now();
+  dog.reset_fired();
+  dog.arm(timeout, socket);
+  auto [cec, remote] = co_await asio::async_connect(socket, endpoints, use_nothrow);
+  dog.disarm();
+  out.connect_ms = ms_since(t1);
+  if (dog.fired()) {
+    dog.reset_fired();
+    out.error = errc::upstream_timeout;
+    out.message = timeout_message(host, port, timeout);
+    co_return out;
+  }
+  if (cec) {
+    out.error = errc::connect_failed;
+    out.message = "hark: cannot connect to " + host_port(host, port) + ": " + cec.message();
+    co_return out;
+  }
+  socket.set_option(tcp::no_delay(true), ec);
+  out.connection.emplace(upstream_connection{std::move(socket), upstream_key(host, port), remote});
+  co_return out;
+}
+
+std::optional<upstream_connection> upstream_pool::take(const std::string& key) {
+  auto it = idle_.find(key);
+  if (it == idle_.end()) {
+    return std::nullopt;
+  }
+  auto& list = it->second;
+  const auto now = std::chrono::steady_clock::now();
+  while (!list.empty()) {
+    idle candidate = std::move(list.back());
+    list.pop_back();
+    if (now - candidate.since < idle_ttl_ && looks_open(candidate.connection.socket)) {
+      candidate.connection.reused = true;
+      return std::move(candidate.connection);
+    }
+    boost::system::error_code ignored;
+    candidate.connection.socket.close(ignored);
+  }
+  return std::nullopt;
+}
+
+void upstream_pool::give_back(upstream_connection&& conn) {
+  auto& list = idle_[conn.key];
+  if (list.size() >= max_idle_per_key_ || !conn.socket.is_open()) {
+    boost::system::error_code ignored;
+    conn.socket.close(ignored);
+    return;
+  }
+  list.push_back(idle{std::move(conn), std::chrono::steady_clock::now()});
+}
+
+std::size_t upstream_pool::idle_count() const {
+  std::size_t n = 0;
+  for (const auto& [key, list] : idle_) {
+    n += list.size();
+  }
+  return n;
+}
+
+}  // namespace hark::net
