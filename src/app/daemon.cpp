@@ -24,6 +24,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <pthread.h>
 #include <thread>
 
 namespace hark::app {
@@ -110,7 +111,11 @@ class worker_pool {
   }
   void start() {
     for (auto& c : contexts_) {
-      threads_.emplace_back([ctx = c.get()] { ctx->run(); });
+      const auto name = "hark-worker-" + std::to_string(threads_.size());
+      threads_.emplace_back([ctx = c.get(), name] {
+        pthread_setname_np(pthread_self(), name.c_str());
+        ctx->run();
+      });
     }
   }
   void stop() {
@@ -133,6 +138,10 @@ class worker_pool {
 
 int run_daemon(const config& cfg) {
   setup_logging(cfg);
+  // Signals are caught from the very start, so that a SIGTERM right after the "listening" lines
+  // (or even before them) still means a graceful stop with exit code 0.
+  asio::io_context main_ioc(1);
+  asio::signal_set signals(main_ioc, SIGINT, SIGTERM, SIGHUP);
   try {
     std::filesystem::create_directories(cfg.data_dir);
     const auto ca = tls::certificate_authority::load_or_create({cfg.ca_dir, cfg.ca_key_type});
@@ -188,7 +197,10 @@ int run_daemon(const config& cfg) {
     proxy->start();
     api_server->start();
     workers.start();
-    std::thread api_thread([&api_ioc] { api_ioc.run(); });
+    std::thread api_thread([&api_ioc] {
+      pthread_setname_np(pthread_self(), "hark-api");
+      api_ioc.run();
+    });
 
     std::printf("proxy listening on %s\n", services.proxy_address.c_str());
     std::printf("api listening on %s\n", format_endpoint(api_ep).c_str());
@@ -200,8 +212,6 @@ int run_daemon(const config& cfg) {
                  cfg.data_dir.string());
 
     // The main thread waits for signals (SPEC §1) and pings the systemd watchdog.
-    asio::io_context main_ioc(1);
-    asio::signal_set signals(main_ioc, SIGINT, SIGTERM, SIGHUP);
     bool stopping = false;
     std::function<void(boost::system::error_code, int)> on_signal =
         [&](boost::system::error_code ec, int sig) {

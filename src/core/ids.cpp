@@ -19,6 +19,9 @@ void random_bytes(unsigned char* out, int n) {
 // ULID encoding is specified at github.com/ulid/spec; no Debian library provides it.
 constexpr char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
+// 128-bit arithmetic keeps the base32 encoding a simple loop; GCC's __int128 is an extension.
+__extension__ typedef unsigned __int128 uint128;
+
 struct ulid_state {
   std::uint64_t last_ms = 0;
   std::array<unsigned char, 10> random{};
@@ -26,9 +29,9 @@ struct ulid_state {
 
 std::string encode(std::uint64_t ms, const std::array<unsigned char, 10>& rnd) {
   // 128 bits: 48-bit time, 80-bit randomness, written as 26 base32 digits (130 bits).
-  unsigned __int128 v = static_cast<unsigned __int128>(ms & 0xFFFFFFFFFFFFULL) << 80;
+  uint128 v = static_cast<uint128>(ms & 0xFFFFFFFFFFFFULL) << 80;
   for (int i = 0; i < 10; ++i) {
-    v |= static_cast<unsigned __int128>(rnd[static_cast<std::size_t>(i)]) << (8 * (9 - i));
+    v |= static_cast<uint128>(rnd[static_cast<std::size_t>(i)]) << (8 * (9 - i));
   }
   std::string out(26, '0');
   for (int i = 25; i >= 0; --i) {

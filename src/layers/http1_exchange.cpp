@@ -237,6 +237,10 @@ asio::awaitable<bool> client_session::exchange(http1::request_parser& p,
 
   response_outcome out;
   std::optional<net::upstream_connection> up;
+  if (!p.has_body()) {
+    // A bodiless request is complete with its head: tell capture once, not once per attempt.
+    sink.on_request_end(f, p.trailers());
+  }
   // A bodiless request that fails on a reused connection before any response byte is sent
   // again on a new one: the peer closed an idle keep-alive connection (RFC 9112 §9.3.1).
   for (int attempt = 0; attempt < 2; ++attempt) {
@@ -265,7 +269,6 @@ asio::awaitable<bool> client_session::exchange(http1::request_parser& p,
         out.retryable = up->reused;
         out.error = make_error(errc::upstream_reset, "hark: " + key + " closed the connection");
       } else {
-        sink.on_request_end(f, p.trailers());
         out = co_await relay_response(f, *up, p);
       }
       if (out.retryable && attempt == 0) {

@@ -2,12 +2,15 @@
 
 #include <boost/beast/http/error.hpp>
 
+#include <algorithm>
+
 namespace hark::layers::http1 {
 
 namespace http = boost::beast::http;
 
 template <bool IsRequest>
-message_parser<IsRequest>::message_parser(std::uint32_t header_limit) {
+message_parser<IsRequest>::message_parser(std::uint32_t header_limit)
+    : header_limit_(header_limit) {
   base::header_limit(header_limit);
   base::body_limit(boost::none);  // the relay has no body limit; capture has its own cap
   base::eager(false);
@@ -16,10 +19,29 @@ message_parser<IsRequest>::message_parser(std::uint32_t header_limit) {
 template <bool IsRequest>
 std::size_t message_parser<IsRequest>::put(std::string_view input, boost::system::error_code& ec) {
   pieces_.clear();
-  // Stop at the end of the head so the caller can forward it before any body byte; after that,
-  // parse eagerly so one call covers everything buffered.
-  base::eager(base::is_header_done());
-  return base::put(boost::asio::const_buffer(input.data(), input.size()), ec);
+  const boost::asio::const_buffer buffer(input.data(), input.size());
+  if (base::is_header_done()) {
+    // Past the head: parse eagerly so one call covers everything buffered.
+    base::eager(true);
+    return base::put(buffer, ec);
+  }
+  // Stop at the end of the head so the caller can forward it before any body byte.
+  base::eager(false);
+  // Beast consumes the start line and each complete field line as they arrive, and checks its
+  // header limit against the unconsumed bytes of one call only. Give it what is left of the
+  // budget, and count the lines it already took, so the limit covers the whole section.
+  const auto left = header_limit_ - std::min<std::uint64_t>(head_bytes_, header_limit_);
+  if (left == 0) {
+    ec = http::error::header_limit;
+    return 0;
+  }
+  base::header_limit(static_cast<std::uint32_t>(left));
+  const auto n = base::put(buffer, ec);
+  head_bytes_ += n;
+  if (ec == http::error::need_more && head_bytes_ + (input.size() - n) >= header_limit_) {
+    ec = http::error::header_limit;
+  }
+  return n;
 }
 
 template <bool IsRequest>
@@ -35,6 +57,12 @@ void message_parser<IsRequest>::put_eof(boost::system::error_code& ec) {
 template <bool IsRequest>
 bool message_parser<IsRequest>::has_body() const {
   if (!head_done()) {
+    return false;
+  }
+  // RFC 9112 §6.3: responses to HEAD, 1xx, 204 and 304 have no body whatever their
+  // Content-Length says (Beast completes them at the end of the head).
+  if (!IsRequest && (base::skip() || head_.status / 100 == 1 || head_.status == 204 ||
+                     head_.status == 304)) {
     return false;
   }
   if (chunked() || need_eof()) {

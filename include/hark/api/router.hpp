@@ -34,6 +34,9 @@ struct context {
   /** Host header values accepted besides loopback names (the bound address, `host:port`). */
   std::vector<std::string> allowed_hosts;
   std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
+  /** The CA certificate served by GET /api/ca.pem and /api/ca.der; empty: 404. */
+  std::string ca_pem;
+  std::string ca_der;
 };
 
 /** Routes one request: Host guard, token check, then the resource handler.

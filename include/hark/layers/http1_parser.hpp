@@ -79,6 +79,8 @@ class message_parser final : private boost::beast::http::basic_parser<IsRequest>
                                  boost::system::error_code& ec) override;
   void on_finish_impl(boost::system::error_code& ec) override;
 
+  std::uint32_t header_limit_;
+  std::uint64_t head_bytes_ = 0;  ///< head bytes consumed by put() so far
   capture::http_head head_;
   capture::header_list trailers_;
   std::vector<std::string_view> pieces_;

@@ -7,6 +7,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 
 namespace hark::store {
 
@@ -31,11 +32,21 @@ class database {
   /** The schema version this build migrates to. */
   static int schema_version() noexcept;
 
+  /** The statement for `sql`, compiled on first use and kept for the life of this connection
+   *  (the store's fixed queries are prepared once, not per call). The database keeps ownership;
+   *  the caller resets the statement after use (store::statement does). Throws store_error. */
+  sqlite3_stmt* prepare_cached(const std::string& sql);
+
  private:
   struct closer {
     void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
   };
+  struct finalizer {
+    void operator()(sqlite3_stmt* stmt) const noexcept { sqlite3_finalize(stmt); }
+  };
   std::unique_ptr<sqlite3, closer> db_;
+  // Declared after db_: cached statements are finalized before the connection closes.
+  std::unordered_map<std::string, std::unique_ptr<sqlite3_stmt, finalizer>> cache_;
 };
 
 }  // namespace hark::store

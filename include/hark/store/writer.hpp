@@ -8,11 +8,14 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 
 namespace hark::store {
+
+class database;
 
 struct writer_options {
   std::filesystem::path database_path;
@@ -67,6 +70,7 @@ class writer final : public capture::record_queue {
   std::uint64_t submitted_ = 0;
   std::uint64_t committed_ = 0;
   bool stopping_ = false;
+  std::unique_ptr<database> db_;  ///< opened by the constructor, used only by the thread
   std::thread thread_;
 };
 

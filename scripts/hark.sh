@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Hark's one entry point for building, running and testing on Debian 12 (bookworm).
+#
+#   ./scripts/hark.sh deps              install the Debian packages Hark needs (only missing ones)
+#   ./scripts/hark.sh build [release|asan]
+#                                       configure and build build/release or build/asan
+#   ./scripts/hark.sh run [hark args…]  deps + release build, then run the daemon in the foreground
+#   ./scripts/hark.sh test              deps + release build + ctest, then the same under ASan+UBSan
+#
+# Every subcommand is idempotent: running it twice does the work once.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+# Build and runtime dependencies (Debian 12 package names), plus the clients the tests drive.
+DEBIAN_PACKAGES="build-essential cmake ninja-build ccache pkg-config git ca-certificates
+  libboost1.81-dev libboost-url1.81-dev libssl-dev libnghttp2-dev nlohmann-json3-dev
+  libsqlite3-dev libspdlog-dev libgtest-dev libgmock-dev libcli11-dev libtomlplusplus-dev
+  libsystemd-dev libbenchmark-dev zlib1g-dev libbrotli-dev libzstd-dev
+  python3 curl sqlite3 openssl nghttp2-client"
+
+log() { printf 'hark.sh: %s\n' "$*" >&2; }
+die() { log "$*"; exit 1; }
+
+usage() {
+  sed -n '2,10s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+}
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    die "need root to run: $* (sudo not found)"
+  fi
+}
+
+cmd_deps() {
+  command -v dpkg-query >/dev/null 2>&1 || die "dpkg-query not found: this script targets Debian 12"
+  local missing=() pkg status
+  for pkg in $DEBIAN_PACKAGES; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+    [ "$status" = "installed" ] || missing+=("$pkg")
+  done
+  if [ "${#missing[@]}" -eq 0 ]; then
+    log "deps: all packages present"
+    return 0
+  fi
+  log "deps: installing ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+}
+
+# build_dir FLAVOR -> prints build/FLAVOR
+build_dir() { printf '%s/build/%s' "$ROOT" "$1"; }
+
+cmd_build() {
+  local flavor=${1:-release}
+  local dir args=(-G Ninja -DHARK_WERROR=ON)
+  case "$flavor" in
+    release) args+=(-DCMAKE_BUILD_TYPE=Release -DHARK_SANITIZE=OFF) ;;
+    asan) args+=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DHARK_SANITIZE=ON) ;;
+    *) die "build: unknown flavor '$flavor' (release|asan)" ;;
+  esac
+  if command -v ccache >/dev/null 2>&1; then
+    args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  fi
+  dir=$(build_dir "$flavor")
+  # Explicit returns: callers use `cmd_build … || rc=$?`, where `set -e` does not apply.
+  log "build: configuring $dir"
+  cmake -S "$ROOT" -B "$dir" "${args[@]}" >/dev/null || return
+  log "build: compiling $flavor with $(nproc) jobs"
+  cmake --build "$dir" -j "$(nproc)" || return
+  if [ "$flavor" = release ] && [ -x "$dir/hark" ]; then
+    ln -sfn release/hark "$ROOT/build/hark" || return
+  fi
+  return 0
+}
+
+cmd_run() {
+  cmd_deps
+  cmd_build release
+  exec "$(build_dir release)/hark" "$@"
+}
+
+# run_ctest FLAVOR -> ctest's exit status
+run_ctest() {
+  local dir
+  dir=$(build_dir "$1")
+  log "test: ctest in $dir"
+  (cd "$dir" && ctest --output-on-failure -j2 --timeout 600)
+}
+
+cmd_test() {
+  local release_rc=0 asan_rc=0 build_rc=0
+  cmd_deps
+  cmd_build release || build_rc=$?
+  if [ "$build_rc" -eq 0 ]; then
+    run_ctest release || release_rc=$?
+  else
+    release_rc=$build_rc
+  fi
+
+  build_rc=0
+  cmd_build asan || build_rc=$?
+  if [ "$build_rc" -eq 0 ]; then
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+      run_ctest asan || asan_rc=$?
+  else
+    asan_rc=$build_rc
+  fi
+
+  local verdict=PASS
+  if [ "$release_rc" -ne 0 ] || [ "$asan_rc" -ne 0 ]; then
+    verdict=FAIL
+  fi
+  printf 'hark.sh test: %s (release: %s, asan: %s)\n' "$verdict" \
+    "$([ "$release_rc" -eq 0 ] && echo passed || echo "failed ($release_rc)")" \
+    "$([ "$asan_rc" -eq 0 ] && echo passed || echo "failed ($asan_rc)")"
+  [ "$verdict" = PASS ]
+}
+
+main() {
+  local sub=${1:-}
+  [ $# -gt 0 ] && shift
+  case "$sub" in
+    deps) cmd_deps "$@" ;;
+    build) cmd_build "$@" ;;
+    run) cmd_run "$@" ;;
+    test) cmd_test "$@" ;;
+    -h | --help | help | "") usage ;;
+    *) usage >&2; die "unknown subcommand '$sub'" ;;
+  esac
+}
+
+main "$@"

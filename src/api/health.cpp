@@ -1,0 +1,61 @@
+// GET /api/health and the CA downloads (SPEC §6.6); none of them needs the API token.
+
+#include "reply.hpp"
+
+#include "hark/core/version.hpp"
+
+#include <mutex>
+
+namespace hark::api {
+namespace {
+
+ojson store_json(store::writer_stats* stats) {
+  if (stats == nullptr) {
+    return ojson{{"ok", true}, {"lastError", nullptr}};
+  }
+  const bool ok = stats->ok.load();
+  std::string last_error;
+  {
+    std::lock_guard lock(stats->error_mutex);
+    last_error = stats->last_error;
+  }
+  ojson error = last_error.empty() ? ojson(nullptr) : ojson(last_error);
+  return ojson{{"ok", ok}, {"lastError", std::move(error)}};
+}
+
+response ca_reply(const std::string& bytes, std::string_view content_type) {
+  if (bytes.empty()) {
+    return error_reply(http::status::not_found, "CA not available");
+  }
+  response res{http::status::ok, 11};
+  res.set(http::field::content_type, content_type);
+  res.body() = bytes;
+  return res;
+}
+
+}  // namespace
+
+response get_health(call& c) {
+  const auto uptime = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - c.ctx.started_at);
+  // What the proxy does right now: the session it records into, if any. An active session
+  // whose recording is paused reports {sessionId: null, isRecording: false}.
+  const auto target = c.ctx.recording.target();
+  ojson recording{{"sessionId", target ? ojson(*target) : ojson(nullptr)},
+                  {"isRecording", target.has_value()}};
+  return json_reply(http::status::ok, ojson{{"status", "ok"},
+                                            {"version", hark::version},
+                                            {"uptimeMs", uptime.count()},
+                                            {"recording", std::move(recording)},
+                                            {"store", store_json(c.ctx.writer_stats)}});
+}
+
+response get_ca_pem(call& c) {
+  return ca_reply(c.ctx.ca_pem, "application/x-pem-file");
+}
+
+response get_ca_der(call& c) {
+  return ca_reply(c.ctx.ca_der, "application/x-x509-ca-cert");
+}
+
+}  // namespace hark::api

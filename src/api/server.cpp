@@ -1,0 +1,184 @@
+// api::server: one accept loop and one coroutine per connection, HTTP/1.1 keep-alive, on the
+// API's own io_context (single thread: handlers never run concurrently).
+//
+//   connection:  read request ──► handle ──► write response ──► keep-alive? ──► read request
+//                    │ body over limit → 413, close      │ no → shutdown, close
+//                    │ malformed → 400, close
+//                    └ EOF, timeout, reset → close
+
+#include "hark/api/server.hpp"
+
+#include "reply.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <array>
+#include <chrono>
+#include <memory>
+
+namespace hark::api {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+using tcp = net::ip::tcp;
+
+inline constexpr auto use_nothrow = net::as_tuple(net::use_awaitable);
+
+constexpr std::chrono::seconds io_timeout{30};
+/** Beast's default of 8 KiB is small for long tokens or cookies sent by browsers. */
+constexpr std::uint32_t max_header_bytes = 64 * 1024;
+/** After refusing a request, how much of the unread body is drained before closing, so that
+ *  the client reads our response instead of a TCP reset. */
+constexpr std::size_t max_linger_bytes = 1 << 20;
+constexpr std::chrono::seconds linger_timeout{2};
+
+/** A read error that is the peer's protocol fault (answered), not a transport condition. */
+bool is_parse_error(const beast::error_code& ec) {
+  return ec.category() == beast::http::make_error_code(beast::http::error::bad_target).category() &&
+         ec != beast::http::error::end_of_stream && ec != beast::http::error::partial_message;
+}
+
+/** The response to a request that could not be read, or nullopt to close silently. */
+std::optional<response> refusal(const beast::error_code& ec) {
+  if (ec == beast::http::error::body_limit) {
+    return error_reply(http::status::payload_too_large, "Request body too large");
+  }
+  if (ec == beast::http::error::header_limit) {
+    return error_reply(http::status::request_header_fields_too_large,
+                       "Request header fields too large");
+  }
+  if (is_parse_error(ec)) {
+    return error_reply(http::status::bad_request, "Malformed request");
+  }
+  return std::nullopt;
+}
+
+/** Sends `res` and closes gracefully: FIN first, then reads and discards what the client is
+ *  still sending for a short while (a lingering close). */
+net::awaitable<void> refuse_and_close(beast::tcp_stream& stream, response res) {
+  res.keep_alive(false);
+  res.prepare_payload();
+  stream.expires_after(io_timeout);
+  auto [ec, written] = co_await http::async_write(stream, res, use_nothrow);
+  if (ec) {
+    co_return;
+  }
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream.expires_after(linger_timeout);
+  std::array<char, std::size_t{16} * 1024> sink;
+  for (std::size_t drained = 0; drained < max_linger_bytes;) {
+    auto [read_ec, n] = co_await stream.async_read_some(net::buffer(sink), use_nothrow);
+    if (read_ec) {
+      break;
+    }
+    drained += n;
+  }
+}
+
+/** One connection: requests are served in order until the client or an error ends it.
+ *  Owns `stream`; `ctx` and `stopping` outlive every connection (server contract). */
+net::awaitable<void> serve_connection(beast::tcp_stream stream, context* ctx,
+                                      std::shared_ptr<const std::atomic<bool>> stopping) {
+  beast::flat_buffer buffer;
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(max_header_bytes);
+    parser.body_limit(max_request_body);
+    stream.expires_after(io_timeout);
+    auto [ec, read] = co_await http::async_read(stream, buffer, parser, use_nothrow);
+    if (ec) {
+      if (auto res = refusal(ec)) {
+        co_await refuse_and_close(stream, std::move(*res));
+      }
+      co_return;
+    }
+    auto res = handle(*ctx, parser.get());
+    if (stopping->load()) {
+      res.keep_alive(false);
+    }
+    stream.expires_after(io_timeout);
+    auto [write_ec, written] = co_await http::async_write(stream, res, use_nothrow);
+    if (write_ec || !res.keep_alive()) {
+      beast::error_code ignored;
+      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      co_return;
+    }
+  }
+}
+
+/** Catches what serve_connection throws (unexpected failures only), once per connection. */
+net::awaitable<void> run_connection(beast::tcp_stream stream, context* ctx,
+                                    std::shared_ptr<const std::atomic<bool>> stopping) {
+  try {
+    co_await serve_connection(std::move(stream), ctx, std::move(stopping));
+  } catch (const std::exception& e) {
+    spdlog::warn("api: connection failed: {}", e.what());
+  }
+}
+
+net::awaitable<void> accept_loop(tcp::acceptor* acceptor, context* ctx,
+                                 std::shared_ptr<const std::atomic<bool>> stopping) {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor->async_accept(use_nothrow);
+    if (ec == net::error::operation_aborted || !acceptor->is_open()) {
+      co_return;
+    }
+    if (ec) {
+      // Out of descriptors and the like: keep serving the connections already open.
+      spdlog::warn("api: accept failed: {}", ec.message());
+      continue;
+    }
+    net::co_spawn(acceptor->get_executor(),
+                  run_connection(beast::tcp_stream(std::move(socket)), ctx, stopping),
+                  net::detached);
+  }
+}
+
+}  // namespace
+
+server::server(boost::asio::io_context& ioc, const boost::asio::ip::tcp::endpoint& endpoint,
+               context& ctx)
+    : ioc_(ioc), acceptor_(ioc), ctx_(ctx), stopping_(std::make_shared<std::atomic<bool>>(false)) {
+  acceptor_.open(endpoint.protocol());
+  acceptor_.set_option(tcp::acceptor::reuse_address(true));
+  acceptor_.bind(endpoint);  // throws system_error(address_in_use) when taken
+  acceptor_.listen(net::socket_base::max_listen_connections);
+}
+
+server::~server() {
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+}
+
+boost::asio::ip::tcp::endpoint server::local_endpoint() const {
+  return acceptor_.local_endpoint();
+}
+
+void server::start() {
+  net::co_spawn(ioc_, accept_loop(&acceptor_, &ctx_, stopping_), net::detached);
+}
+
+void server::stop() {
+  stopping_->store(true);
+  // The acceptor belongs to the io_context's thread: close it there (inline when called on it).
+  net::dispatch(ioc_, [this] {
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+  });
+}
+
+}  // namespace hark::api

@@ -1,0 +1,25 @@
+#pragma once
+// Private to src/store: how bodies are kept at rest (zstd above a size threshold).
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace hark::store {
+
+enum class body_codec : int { none = 0, zstd = 1 };
+
+struct encoded_body {
+  body_codec codec = body_codec::none;
+  std::string data;
+};
+
+/** zstd-compresses `bytes` when longer than `threshold` and when it actually saves space;
+ *  otherwise returns them unchanged with codec none. */
+encoded_body encode_body(std::string&& bytes, std::size_t threshold);
+
+/** Restores the captured bytes; `size` is the stored original length. Throws store_error on a
+ *  corrupt frame or a length mismatch. */
+std::string decode_body(body_codec codec, std::string&& data, std::size_t size);
+
+}  // namespace hark::store

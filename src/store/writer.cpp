@@ -1,0 +1,254 @@
+// writer: the store's one writing thread.
+//
+//   proxy workers ──submit()──► queue_ (mutex; bounded by entries and by body bytes)
+//                                  │ run(): takes everything queued at once
+//                                  ▼
+//        wait for process lookups (≤ 200 ms per batch) → rows (JSON, search text, zstd)
+//                                  ▼
+//        BEGIN IMMEDIATE … INSERT … COMMIT, a new transaction at least every max_commit_delay
+#include "hark/store/writer.hpp"
+
+#include "entry_row.hpp"
+#include "statement.hpp"
+
+#include "hark/store/database.hpp"
+
+#include <map>
+#include <vector>
+
+namespace hark::store {
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+// How long a batch waits for its records' process lookups (record.process) before writing the
+// rest with `process: null`; the lookup scans /proc and is normally done in well under this.
+constexpr auto process_wait = std::chrono::milliseconds(200);
+
+/** Drops the record's bodies (the entry stays, marked truncated). Returns the bodies dropped. */
+std::uint64_t drop_bodies(capture::entry_record& record) {
+  std::uint64_t dropped = 0;
+  if (!record.request_body.empty()) {
+    std::string().swap(record.request_body);
+    record.request.body_truncated = true;
+    ++dropped;
+  }
+  if (!record.response_body.empty()) {
+    std::string().swap(record.response_body);
+    if (record.response) {
+      record.response->body_truncated = true;
+    }
+    ++dropped;
+  }
+  return dropped;
+}
+
+void report(writer_stats& stats, std::string error) {
+  std::lock_guard lock(stats.error_mutex);
+  stats.ok = error.empty();
+  stats.last_error = std::move(error);
+}
+
+void insert_bodies(database& db, std::int64_t entry, const std::vector<body_row>& bodies) {
+  for (const auto& body : bodies) {
+    auto st = statement::cached(db,
+                                "INSERT OR REPLACE INTO bodies (entry_row, kind, codec, size, "
+                                "truncated, content_type, content_encoding, data) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    st.bind(1, entry)
+        .bind(2, body.kind)
+        .bind(3, static_cast<int>(body.stored.codec))
+        .bind(4, body.size)
+        .bind(5, body.truncated)
+        .bind(6, body.content_type)
+        .bind(7, body.content_encoding)
+        .bind_blob_static(8, body.stored.data)
+        .run();
+  }
+}
+
+/** Inserts one entry and its bodies. False when its session was deleted meanwhile (or the id
+ *  is already stored): then nothing is written, and the rest of the batch goes on. */
+bool insert_entry(database& db, const entry_row& row) {
+  auto st = statement::cached(
+      db,
+      "INSERT OR IGNORE INTO entries (id, session_id, started_us, host, method, status, "
+      "http_version, url, is_websocket, error_code, duration_ms, request_bytes, response_bytes, "
+      "search_text, doc) "
+      "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15 "
+      "WHERE EXISTS (SELECT 1 FROM sessions WHERE id = ?2)");
+  st.bind(1, row.id)
+      .bind(2, row.session_id)
+      .bind(3, row.started_us)
+      .bind(4, row.host)
+      .bind(5, row.method)
+      .bind(6, row.status)
+      .bind(7, row.http_version)
+      .bind(8, row.url)
+      .bind(9, row.is_websocket)
+      .bind(10, row.error_code)
+      .bind(11, row.duration_ms)
+      .bind(12, row.request_bytes)
+      .bind(13, row.response_bytes)
+      .bind_text_static(14, row.search_text)
+      .bind_text_static(15, row.doc)
+      .run();
+  if (sqlite3_changes(db.handle()) != 1) {
+    return false;
+  }
+  insert_bodies(db, sqlite3_last_insert_rowid(db.handle()), row.bodies);
+  return true;
+}
+
+struct session_totals {
+  std::int64_t count = 0;
+  std::int64_t bytes = 0;
+};
+
+void update_sessions(database& db, const std::map<std::string, session_totals>& totals) {
+  for (const auto& [id, t] : totals) {
+    auto st = statement::cached(db,
+                                "UPDATE sessions SET traffic_count = traffic_count + ?2, "
+                                "total_bytes = total_bytes + ?3 WHERE id = ?1");
+    st.bind(1, id).bind(2, t.count).bind(3, t.bytes).run();
+  }
+}
+
+struct batch_outcome {
+  std::size_t committed = 0;  ///< rows whose transaction committed (written or skipped)
+  std::uint64_t written = 0;  ///< entries inserted by those transactions
+};
+
+/** Writes `rows`, committing at least every `max_delay` so that a huge backlog does not keep
+ *  finished entries off the disk. Throws store_error; `out` then counts what was committed. */
+void write_rows(database& db, const std::vector<entry_row>& rows,
+                std::chrono::milliseconds max_delay, batch_outcome& out) {
+  std::size_t next = 0;
+  while (next < rows.size()) {
+    const auto started = steady::now();
+    std::map<std::string, session_totals> totals;
+    std::uint64_t written = 0;
+    std::size_t end = next;
+    transaction tx(db);
+    while (end < rows.size() && (end == next || steady::now() - started < max_delay)) {
+      const auto& row = rows[end++];
+      if (insert_entry(db, row)) {
+        auto& t = totals[row.session_id];
+        t.count += 1;
+        t.bytes += row.request_bytes + row.response_bytes;
+        ++written;
+      }
+    }
+    update_sessions(db, totals);
+    tx.commit();
+    out.committed = end;
+    out.written += written;
+    next = end;
+  }
+}
+
+/** Turns records into rows, writes them, and updates the stats. Never throws. */
+void write_batch(database& db, writer_stats& stats, const writer_options& options,
+                 std::deque<capture::entry_record>& batch) {
+  const auto deadline = steady::now() + process_wait;
+  std::vector<entry_row> rows;
+  rows.reserve(batch.size());
+  for (auto& record : batch) {
+    if (record.process.valid()) {
+      record.process.wait_until(deadline);
+    }
+    try {
+      rows.push_back(make_entry_row(record, options.compress_threshold));
+    } catch (const std::exception&) {
+      ++stats.entries_dropped;  // cannot happen short of bad_alloc; never stop the writer
+    }
+  }
+  batch.clear();  // bodies now live in rows
+  const auto started = steady::now();
+  batch_outcome outcome;
+  try {
+    write_rows(db, rows, options.max_commit_delay, outcome);
+    report(stats, {});
+  } catch (const std::exception& e) {
+    // Disk full, I/O error, …: the open transaction rolled back. Proxying goes on; recording
+    // resumes with the next batch that commits (ok turns true again).
+    stats.entries_dropped += rows.size() - outcome.committed;
+    report(stats, e.what());
+  }
+  stats.entries_written += outcome.written;
+  stats.last_batch_us = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - started).count());
+}
+
+}  // namespace
+
+writer::writer(writer_options options)
+    : options_(std::move(options)), db_(std::make_unique<database>(options_.database_path)) {
+  thread_ = std::thread([this] { run(); });
+}
+
+writer::~writer() {
+  stop();
+}
+
+void writer::submit(capture::entry_record&& record) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || queue_.size() >= options_.max_queued_entries) {
+      ++stats_.entries_dropped;
+      return;
+    }
+    std::uint64_t body_bytes = record.request_body.size() + record.response_body.size();
+    if (body_bytes > 0 && queued_body_bytes_ + body_bytes > options_.max_queued_body_bytes) {
+      // Back-pressure drops bodies first, never the entry (SPEC §7).
+      stats_.bodies_dropped += drop_bodies(record);
+      body_bytes = 0;
+    }
+    queued_body_bytes_ += body_bytes;
+    queue_.push_back(std::move(record));
+    ++submitted_;
+    stats_.queue_depth = queue_.size();
+  }
+  wake_.notify_one();
+}
+
+void writer::flush() {
+  std::unique_lock lock(mutex_);
+  const auto target = submitted_;
+  drained_.wait(lock, [&] { return committed_ >= target; });
+}
+
+void writer::stop() {
+  std::thread thread;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    thread = std::move(thread_);  // only the first caller joins
+  }
+  wake_.notify_all();
+  if (thread.joinable()) {
+    thread.join();
+  }
+}
+
+void writer::run() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) {
+      return;  // stopping, and everything submitted is written
+    }
+    std::deque<capture::entry_record> batch;
+    batch.swap(queue_);
+    queued_body_bytes_ = 0;
+    stats_.queue_depth = 0;
+    lock.unlock();
+    const auto taken = batch.size();
+    write_batch(*db_, stats_, options_, batch);
+    lock.lock();
+    committed_ += taken;
+    drained_.notify_all();
+  }
+}
+
+}  // namespace hark::store

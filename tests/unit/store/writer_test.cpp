@@ -1,0 +1,320 @@
+#include "hark/store/writer.hpp"
+
+#include "hark/store/catalog.hpp"
+
+#include "store_test_support.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <csignal>
+#include <thread>
+
+namespace {
+
+using namespace hark::store;
+using hark::capture::entry_record;
+using test::query_int;
+using test::sample_record;
+using test::temp_dir;
+using namespace std::chrono_literals;
+
+class writer_test : public ::testing::Test {
+ protected:
+  temp_dir dir_;
+  std::filesystem::path path_ = dir_.path() / "hark.db";
+  database db_{path_};
+  catalog catalog_{db_};
+  session session_ = catalog_.create_active_session("s", 1000);
+
+  writer_options options() const { return {.database_path = path_}; }
+
+  nlohmann::json entry_json(const std::string& id) {
+    const auto doc = catalog_.get_entry_json(session_.id, id);
+    EXPECT_TRUE(doc) << id;
+    return doc ? nlohmann::json::parse(*doc) : nlohmann::json();
+  }
+};
+
+TEST_F(writer_test, flush_commits_everything_and_counts_traffic) {
+  const auto other = catalog_.create_session("other", 2000);
+  writer w(options());
+  std::uint64_t bytes = 0;
+  for (int i = 0; i < 500; ++i) {
+    auto r = sample_record(i % 5 == 0 ? other.id : session_.id, 1'700'000'000'000'000 + i);
+    r.request.body_size = static_cast<std::uint64_t>(i);
+    r.response->body_size = 1000;
+    if (i % 5 != 0) {
+      bytes += static_cast<std::uint64_t>(i) + 1000;
+    }
+    w.submit(std::move(r));
+  }
+  w.flush();
+  EXPECT_EQ(w.stats().entries_written.load(), 500U);
+  EXPECT_EQ(w.stats().queue_depth.load(), 0U);
+  EXPECT_TRUE(w.stats().ok.load());
+  const auto s = catalog_.get_session(session_.id);
+  EXPECT_EQ(s->traffic_count, 400);
+  EXPECT_EQ(s->total_bytes, static_cast<std::int64_t>(bytes));
+  EXPECT_EQ(catalog_.get_session(other.id)->traffic_count, 100);
+  EXPECT_EQ(query_int(db_, "SELECT COUNT(*) FROM entries"), 500);
+  // The session columns do not count as an update of the session's own fields.
+  EXPECT_EQ(s->updated_at, 1000);
+}
+
+TEST_F(writer_test, commits_within_the_commit_delay_without_flush) {
+  writer w(options());
+  auto r = sample_record(session_.id);
+  const auto id = r.id;
+  w.submit(std::move(r));
+  const auto deadline = std::chrono::steady_clock::now() + 1s;
+  while (!catalog_.entry_exists(session_.id, id) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_TRUE(catalog_.entry_exists(session_.id, id));
+}
+
+TEST_F(writer_test, bodies_round_trip_compressed_and_plain) {
+  writer_options o = options();
+  o.compress_threshold = 64;
+  writer w(o);
+  auto r = sample_record(session_.id);
+  const auto id = r.id;
+  r.request.headers.emplace_back("CONTENT-TYPE", "application/json");
+  r.request_body = R"({"small":true})";
+  r.request.body_size = r.request_body.size();
+  r.response->headers = {{"content-encoding", "identity"}, {"Content-Type", "text/plain"}};
+  for (int i = 0; i < 2000; ++i) {
+    r.response_body += "line " + std::to_string(i % 10) + "\n";
+  }
+  r.response->body_truncated = true;
+  const auto response_body = r.response_body;
+  w.submit(std::move(r));
+  w.flush();
+
+  const auto request = catalog_.get_body(session_.id, id, body_kind::request);
+  ASSERT_TRUE(request);
+  EXPECT_EQ(request->bytes, R"({"small":true})");
+  EXPECT_FALSE(request->truncated);
+  EXPECT_EQ(request->content_type, "application/json");
+  EXPECT_EQ(request->content_encoding, "");
+
+  const auto response = catalog_.get_body(session_.id, id, body_kind::response);
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->bytes, response_body);
+  EXPECT_TRUE(response->truncated);
+  EXPECT_EQ(response->content_type, "text/plain");
+  EXPECT_EQ(response->content_encoding, "identity");
+
+  EXPECT_EQ(query_int(db_, "SELECT codec FROM bodies WHERE kind = 0"), 0);
+  EXPECT_EQ(query_int(db_, "SELECT codec FROM bodies WHERE kind = 1"), 1);
+  EXPECT_LT(query_int(db_, "SELECT length(data) FROM bodies WHERE kind = 1"),
+            static_cast<std::int64_t>(response_body.size()) / 4);
+}
+
+TEST_F(writer_test, empty_bodies_are_stored_only_when_truncated) {
+  writer w(options());
+  auto plain = sample_record(session_.id);
+  auto truncated = sample_record(session_.id);
+  truncated.response->body_truncated = true;
+  const auto plain_id = plain.id;
+  const auto truncated_id = truncated.id;
+  w.submit(std::move(plain));
+  w.submit(std::move(truncated));
+  w.flush();
+  EXPECT_FALSE(catalog_.get_body(session_.id, plain_id, body_kind::request));
+  EXPECT_FALSE(catalog_.get_body(session_.id, plain_id, body_kind::response));
+  const auto body = catalog_.get_body(session_.id, truncated_id, body_kind::response);
+  ASSERT_TRUE(body);
+  EXPECT_TRUE(body->truncated);
+  EXPECT_EQ(body->bytes, "");
+  EXPECT_FALSE(catalog_.get_body(session_.id, "no-such-entry", body_kind::response));
+}
+
+TEST_F(writer_test, queue_pressure_drops_bodies_first_and_counts_them) {
+  writer_options o = options();
+  o.max_queued_body_bytes = 10;
+  writer w(o);
+  auto big = sample_record(session_.id);
+  big.request_body = std::string(100, 'q');
+  big.response_body = std::string(100, 'r');
+  auto small = sample_record(session_.id);
+  small.request_body = "abcd";
+  const auto big_id = big.id;
+  const auto small_id = small.id;
+  w.submit(std::move(big));
+  w.submit(std::move(small));
+  w.flush();
+  EXPECT_EQ(w.stats().bodies_dropped.load(), 2U);
+  EXPECT_EQ(w.stats().entries_dropped.load(), 0U);
+  EXPECT_EQ(w.stats().entries_written.load(), 2U);
+
+  const auto doc = entry_json(big_id);
+  EXPECT_EQ(doc["request"]["bodyTruncated"], true);
+  EXPECT_EQ(doc["response"]["bodyTruncated"], true);
+  const auto dropped = catalog_.get_body(session_.id, big_id, body_kind::response);
+  ASSERT_TRUE(dropped);
+  EXPECT_TRUE(dropped->truncated);
+  EXPECT_EQ(dropped->bytes, "");
+
+  const auto kept = catalog_.get_body(session_.id, small_id, body_kind::request);
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(kept->bytes, "abcd");
+  EXPECT_FALSE(kept->truncated);
+  EXPECT_EQ(entry_json(small_id)["request"]["bodyTruncated"], false);
+}
+
+TEST_F(writer_test, full_queue_drops_entries_and_counts_them) {
+  writer_options o = options();
+  o.max_queued_entries = 0;
+  writer w(o);
+  w.submit(sample_record(session_.id));
+  w.submit(sample_record(session_.id));
+  w.flush();
+  EXPECT_EQ(w.stats().entries_dropped.load(), 2U);
+  EXPECT_EQ(w.stats().entries_written.load(), 0U);
+  EXPECT_EQ(query_int(db_, "SELECT COUNT(*) FROM entries"), 0);
+}
+
+TEST_F(writer_test, entries_of_a_deleted_session_are_skipped_without_failing_the_batch) {
+  writer w(options());
+  auto orphan = sample_record("deleted-session");
+  auto kept = sample_record(session_.id);
+  const auto kept_id = kept.id;
+  w.submit(std::move(orphan));
+  w.submit(std::move(kept));
+  w.flush();
+  EXPECT_TRUE(w.stats().ok.load());
+  EXPECT_EQ(w.stats().entries_written.load(), 1U);
+  EXPECT_TRUE(catalog_.entry_exists(session_.id, kept_id));
+  EXPECT_EQ(query_int(db_, "SELECT COUNT(*) FROM entries"), 1);
+}
+
+TEST_F(writer_test, waits_briefly_for_the_process_lookup) {
+  writer w(options());
+  std::promise<std::optional<hark::capture::process_info>> late;
+  std::promise<std::optional<hark::capture::process_info>> never;
+  auto resolved = sample_record(session_.id);
+  resolved.process = late.get_future().share();
+  auto unresolved = sample_record(session_.id);
+  unresolved.process = never.get_future().share();
+  const auto resolved_id = resolved.id;
+  const auto unresolved_id = unresolved.id;
+  w.submit(std::move(resolved));
+  w.submit(std::move(unresolved));
+  std::this_thread::sleep_for(20ms);
+  late.set_value(hark::capture::process_info{4242, "curl"});
+  const auto started = std::chrono::steady_clock::now();
+  w.flush();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+  EXPECT_EQ(entry_json(resolved_id)["process"], (nlohmann::json{{"pid", 4242}, {"name", "curl"}}));
+  EXPECT_TRUE(entry_json(unresolved_id)["process"].is_null());
+}
+
+TEST_F(writer_test, database_errors_pause_recording_until_writes_succeed) {
+  writer w(options());
+  db_.exec("DROP TABLE bodies");
+  auto r = sample_record(session_.id);
+  r.request_body = "body";
+  w.submit(std::move(r));
+  w.flush();
+  EXPECT_FALSE(w.stats().ok.load());
+  {
+    std::lock_guard lock(w.stats().error_mutex);
+    EXPECT_FALSE(w.stats().last_error.empty());
+  }
+  EXPECT_EQ(w.stats().entries_dropped.load(), 1U);
+  EXPECT_EQ(query_int(db_, "SELECT COUNT(*) FROM entries"), 0);  // rolled back as a whole
+
+  db_.exec(
+      "CREATE TABLE bodies (entry_row INTEGER NOT NULL REFERENCES entries (row) ON DELETE "
+      "CASCADE, kind INTEGER NOT NULL, codec INTEGER NOT NULL, size INTEGER NOT NULL, truncated "
+      "INTEGER NOT NULL, content_type TEXT NOT NULL DEFAULT '', content_encoding TEXT NOT NULL "
+      "DEFAULT '', data BLOB NOT NULL, PRIMARY KEY (entry_row, kind))");
+  auto again = sample_record(session_.id);
+  again.request_body = "body";
+  w.submit(std::move(again));
+  w.flush();
+  EXPECT_TRUE(w.stats().ok.load());
+  {
+    std::lock_guard lock(w.stats().error_mutex);
+    EXPECT_TRUE(w.stats().last_error.empty());
+  }
+  EXPECT_EQ(query_int(db_, "SELECT COUNT(*) FROM entries"), 1);
+  EXPECT_EQ(catalog_.get_session(session_.id)->traffic_count, 1);
+}
+
+TEST_F(writer_test, stop_drains_and_later_submits_are_dropped) {
+  writer w(options());
+  for (int i = 0; i < 50; ++i) {
+    w.submit(sample_record(session_.id, 1'700'000'000'000'000 + i));
+  }
+  w.stop();
+  w.stop();  // idempotent
+  EXPECT_EQ(query_int(db_, "SELECT COUNT(*) FROM entries"), 50);
+  w.submit(sample_record(session_.id));
+  w.flush();  // returns: nothing left to wait for
+  EXPECT_EQ(w.stats().entries_dropped.load(), 1U);
+}
+
+TEST_F(writer_test, deleting_entries_keeps_the_session_counts_right) {
+  std::string first_id;
+  {
+    writer w(options());
+    for (int i = 0; i < 3; ++i) {
+      auto r = sample_record(session_.id, 1'700'000'000'000'000 + i);
+      r.request.body_size = 10;
+      r.response->body_size = 100;
+      r.response_body = "x";
+      if (i == 0) {
+        first_id = r.id;
+      }
+      w.submit(std::move(r));
+    }
+  }
+  EXPECT_EQ(catalog_.get_session(session_.id)->total_bytes, 330);
+  EXPECT_TRUE(catalog_.delete_entry(session_.id, first_id));
+  EXPECT_FALSE(catalog_.delete_entry(session_.id, first_id));
+  auto s = catalog_.get_session(session_.id);
+  EXPECT_EQ(s->traffic_count, 2);
+  EXPECT_EQ(s->total_bytes, 220);
+  EXPECT_EQ(query_int(db_, "SELECT COUNT(*) FROM bodies"), 2);
+
+  EXPECT_TRUE(catalog_.delete_entries(session_.id));
+  s = catalog_.get_session(session_.id);
+  EXPECT_EQ(s->traffic_count, 0);
+  EXPECT_EQ(s->total_bytes, 0);
+  EXPECT_EQ(query_int(db_, "SELECT COUNT(*) FROM entries"), 0);
+  EXPECT_EQ(query_int(db_, "SELECT COUNT(*) FROM bodies"), 0);
+  EXPECT_FALSE(catalog_.delete_entries("no-such-session"));
+}
+
+// SPEC §7: after kill -9 the database opens cleanly and holds every entry that completed more
+// than a second before the kill. The forked child writes and is killed without any shutdown.
+// No connection is open in this process across the fork (SQLite's lock bookkeeping is per
+// process, so an inherited connection would confuse the child).
+TEST(writer_crash, entries_survive_kill_9) {
+  temp_dir dir;
+  const auto path = dir.path() / "hark.db";
+  std::string session_id;
+  {
+    database db(path);
+    session_id = catalog(db).create_active_session("s", 1000).id;
+  }
+  EXPECT_EXIT(
+      {
+        writer w({.database_path = path});
+        for (int i = 0; i < 100; ++i) {
+          w.submit(sample_record(session_id, 1'700'000'000'000'000 + i));
+        }
+        std::this_thread::sleep_for(1s);
+        std::raise(SIGKILL);
+      },
+      ::testing::KilledBySignal(SIGKILL), "");
+  database reopened(path);
+  EXPECT_EQ(test::query_text(reopened, "PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(query_int(reopened, "SELECT COUNT(*) FROM entries"), 100);
+  EXPECT_EQ(catalog(reopened).get_session(session_id)->traffic_count, 100);
+}
+
+}  // namespace
