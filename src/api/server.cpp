@@ -19,7 +19,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
@@ -89,6 +91,28 @@ net::awaitable<void> refuse_and_close(beast::tcp_stream& stream, response res) {
   }
 }
 
+/** Reads one request into `parser`. Answers `Expect: 100-continue` (RFC 9110 §10.1.1) once the
+ *  header is accepted, so that curl sends a large body without its 1 s wait, and an oversize
+ *  body is refused (body_limit, from Content-Length) before the client sends it. */
+net::awaitable<beast::error_code> read_request(beast::tcp_stream& stream,
+                                               beast::flat_buffer& buffer,
+                                               http::request_parser<http::string_body>& parser) {
+  stream.expires_after(io_timeout);
+  auto [ec, header_bytes] = co_await http::async_read_header(stream, buffer, parser, use_nothrow);
+  if (ec || parser.is_done()) {
+    co_return ec;
+  }
+  if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+    http::response<http::empty_body> proceed{http::status::continue_, 11};
+    auto [write_ec, written] = co_await http::async_write(stream, proceed, use_nothrow);
+    if (write_ec) {
+      co_return write_ec;
+    }
+  }
+  auto [body_ec, body_bytes] = co_await http::async_read(stream, buffer, parser, use_nothrow);
+  co_return body_ec;
+}
+
 /** One connection: requests are served in order until the client or an error ends it.
  *  Owns `stream`; `ctx` and `stopping` outlive every connection (server contract). */
 net::awaitable<void> serve_connection(beast::tcp_stream stream, context* ctx,
@@ -98,9 +122,7 @@ net::awaitable<void> serve_connection(beast::tcp_stream stream, context* ctx,
     http::request_parser<http::string_body> parser;
     parser.header_limit(max_header_bytes);
     parser.body_limit(max_request_body);
-    stream.expires_after(io_timeout);
-    auto [ec, read] = co_await http::async_read(stream, buffer, parser, use_nothrow);
-    if (ec) {
+    if (const auto ec = co_await read_request(stream, buffer, parser)) {
       if (auto res = refusal(ec)) {
         co_await refuse_and_close(stream, std::move(*res));
       }

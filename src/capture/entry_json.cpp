@@ -1,150 +1,192 @@
 #include "hark/capture/entry_json.hpp"
 
+#include "hark/core/json_writer.hpp"
 #include "hark/core/time.hpp"
 
 namespace hark::capture {
 namespace {
 
-using nlohmann::json;
-
-template <class T>
-json or_null(const std::optional<T>& value) {
-  return value ? json(*value) : json(nullptr);
-}
-
 /** `[[name, value], …]` in the order received. */
-json headers_json(const header_list& headers) {
-  json out = json::array();
+void write_headers(json::writer& w, const header_list& headers) {
+  w.begin_array();
   for (const auto& [name, value] : headers) {
-    out.push_back(json::array({name, value}));
+    w.begin_array().value(name).value(value).end_array();
   }
-  return out;
+  w.end_array();
 }
 
-json address_json(const std::optional<net_address>& address) {
+void write_address(json::writer& w, const std::optional<net_address>& address) {
   if (!address) {
-    return nullptr;
+    w.null();
+    return;
   }
-  return {{"ip", address->ip}, {"port", or_null(address->port)}};
+  w.begin_object().key("ip").value(address->ip).key("port");
+  if (address->port) {
+    w.value(static_cast<unsigned>(*address->port));
+  } else {
+    w.null();
+  }
+  w.end_object();
 }
 
-json named_json(const std::optional<named_u16>& named) {
+void write_named(json::writer& w, const std::optional<named_u16>& named) {
   if (!named) {
-    return nullptr;
+    w.null();
+    return;
   }
-  return {{"value", named->value}, {"name", named->name}};
+  w.begin_object().key("value").value(static_cast<unsigned>(named->value));
+  w.key("name").value(named->name).end_object();
 }
 
-json stream_json(const std::optional<http2_ref>& ref) {
+void write_stream(json::writer& w, const std::optional<http2_ref>& ref) {
   if (!ref) {
-    return nullptr;
+    w.null();
+    return;
   }
-  return {{"connectionId", ref->connection_id}, {"streamId", ref->stream_id}};
+  w.begin_object().key("connectionId").value(ref->connection_id);
+  w.key("streamId").value(static_cast<std::uint64_t>(ref->stream_id)).end_object();
 }
 
-json request_json(const request_record& r) {
-  return {
-      {"method", or_null(r.method)},
-      {"path", or_null(r.path)},
-      {"httpVersion", or_null(r.http_version)},
-      {"headers", headers_json(r.headers)},
-      {"bodySize", or_null(r.body_size)},
-      {"bodyTruncated", r.body_truncated},
-      {"trailers", headers_json(r.trailers)},
-  };
+void write_request(json::writer& w, const request_record& r) {
+  w.begin_object();
+  w.key("method").value(r.method);
+  w.key("path").value(r.path);
+  w.key("httpVersion").value(r.http_version);
+  w.key("headers");
+  write_headers(w, r.headers);
+  w.key("bodySize").value(r.body_size);
+  w.key("bodyTruncated").value(r.body_truncated);
+  w.key("trailers");
+  write_headers(w, r.trailers);
+  w.end_object();
 }
 
-json response_json(const std::optional<response_record>& r) {
+void write_response(json::writer& w, const std::optional<response_record>& r) {
   if (!r) {
-    return nullptr;
+    w.null();
+    return;
   }
-  return {
-      {"httpVersion", or_null(r->http_version)}, {"statusCode", or_null(r->status_code)},
-      {"statusText", or_null(r->status_text)},   {"headers", headers_json(r->headers)},
-      {"bodySize", or_null(r->body_size)},       {"bodyTruncated", r->body_truncated},
-      {"trailers", headers_json(r->trailers)},
-  };
+  w.begin_object();
+  w.key("httpVersion").value(r->http_version);
+  w.key("statusCode").value(r->status_code);
+  w.key("statusText").value(r->status_text);
+  w.key("headers");
+  write_headers(w, r->headers);
+  w.key("bodySize").value(r->body_size);
+  w.key("bodyTruncated").value(r->body_truncated);
+  w.key("trailers");
+  write_headers(w, r->trailers);
+  w.end_object();
 }
 
 /** The seed's TlsSettings: never null itself, every member null for plain HTTP. */
-json tls_json(const tls_details& tls) {
-  json ja3 = nullptr;
+void write_tls(json::writer& w, const tls_details& tls) {
+  w.begin_object();
+  w.key("connectionId").value(tls.connection_id);
+  w.key("tlsVersion");
+  write_named(w, tls.tls_version);
+  w.key("cipherSuite");
+  write_named(w, tls.cipher_suite);
+  w.key("ja3");
   if (tls.ja3) {
-    ja3 = {{"string", tls.ja3->string}, {"hash", tls.ja3->hash}};
+    w.begin_object().key("string").value(tls.ja3->string);
+    w.key("hash").value(tls.ja3->hash).end_object();
+  } else {
+    w.null();
   }
-  json ja4 = nullptr;
+  w.key("ja4");
   if (tls.ja4) {
-    ja4 = {{"raw", tls.ja4->raw}, {"hashed", tls.ja4->hashed}};
+    w.begin_object().key("raw").value(tls.ja4->raw);
+    w.key("hashed").value(tls.ja4->hashed).end_object();
+  } else {
+    w.null();
   }
-  return {
-      {"connectionId", or_null(tls.connection_id)},
-      {"tlsVersion", named_json(tls.tls_version)},
-      {"cipherSuite", named_json(tls.cipher_suite)},
-      {"ja3", std::move(ja3)},
-      {"ja4", std::move(ja4)},
-  };
+  w.end_object();
 }
 
-json timings_json(const timing_record& t) {
-  return {
-      {"startedAt", timefmt::iso8601(t.started_at)},
-      {"blocked", or_null(t.blocked)},
-      {"dns", or_null(t.dns)},
-      {"connect", or_null(t.connect)},
-      {"send", or_null(t.send)},
-      {"wait", or_null(t.wait)},
-      {"receive", or_null(t.receive)},
-      {"ssl", or_null(t.ssl)},
-  };
+void write_timings(json::writer& w, const timing_record& t) {
+  w.begin_object();
+  w.key("startedAt").value(timefmt::iso8601(t.started_at));
+  w.key("blocked").value(t.blocked);
+  w.key("dns").value(t.dns);
+  w.key("connect").value(t.connect);
+  w.key("send").value(t.send);
+  w.key("wait").value(t.wait);
+  w.key("receive").value(t.receive);
+  w.key("ssl").value(t.ssl);
+  w.end_object();
 }
 
 /** The resolved process if the lookup has finished; never waits. */
-json process_json(const std::shared_future<std::optional<process_info>>& process) {
-  if (!process.valid() || process.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
-    return nullptr;
+void write_process(json::writer& w, const std::shared_future<std::optional<process_info>>& p) {
+  if (!p.valid() || p.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+    w.null();
+    return;
   }
   try {
-    const auto& info = process.get();
+    const auto& info = p.get();
     if (!info) {
-      return nullptr;
+      w.null();
+      return;
     }
-    return {{"pid", info->pid}, {"name", or_null(info->name)}};
+    w.begin_object().key("pid").value(info->pid).key("name").value(info->name).end_object();
   } catch (const std::exception&) {
-    return nullptr;  // the resolver went away (broken promise): unknown, like not local
+    w.null();  // the resolver went away (broken promise): unknown, like not local
   }
 }
 
-json error_json(const std::optional<flow_error>& error) {
+void write_error(json::writer& w, const std::optional<flow_error>& error) {
   if (!error) {
-    return nullptr;
+    w.null();
+    return;
   }
-  return {{"code", error->code}, {"message", error->message}};
+  w.begin_object().key("code").value(error->code).key("message").value(error->message);
+  w.end_object();
 }
 
 }  // namespace
 
-json to_json(const entry_record& record) {
-  return {
-      {"id", record.id},
-      {"url", record.url},
-      {"clientAddr", address_json(record.client_addr)},
-      {"remoteAddr", address_json(record.remote_addr)},
-      {"httpVersion", record.http_version},
-      {"transactionType", record.transaction_type},
-      {"request", request_json(record.request)},
-      {"response", response_json(record.response)},
-      {"isWebSocket", record.is_websocket},
-      {"tls", tls_json(record.tls)},
-      {"http2", stream_json(record.http2)},
-      {"timings", timings_json(record.timings)},
-      {"process", process_json(record.process)},
-      // Extensions (SPEC §6.2); they never replace a seed field.
-      {"sessionId", record.session_id},
-      {"error", error_json(record.error)},
-      {"upstreamHttpVersion", or_null(record.upstream_http_version)},
-      {"upstreamHttp2", stream_json(record.upstream_http2)},
-      {"duration", or_null(record.duration_ms)},
-  };
+std::string to_json_string(const entry_record& record) {
+  std::string out;
+  out.reserve(2048);
+  json::writer w(out);
+  // Seed fields first, in the seed's order.
+  w.begin_object();
+  w.key("id").value(record.id);
+  w.key("url").value(record.url);
+  w.key("clientAddr");
+  write_address(w, record.client_addr);
+  w.key("remoteAddr");
+  write_address(w, record.remote_addr);
+  w.key("httpVersion").value(record.http_version);
+  w.key("transactionType").value(record.transaction_type);
+  w.key("request");
+  write_request(w, record.request);
+  w.key("response");
+  write_response(w, record.response);
+  w.key("isWebSocket").value(record.is_websocket);
+  w.key("tls");
+  write_tls(w, record.tls);
+  w.key("http2");
+  write_stream(w, record.http2);
+  w.key("timings");
+  write_timings(w, record.timings);
+  w.key("process");
+  write_process(w, record.process);
+  // Extensions (SPEC §6.2); they never replace a seed field.
+  w.key("sessionId").value(record.session_id);
+  w.key("error");
+  write_error(w, record.error);
+  w.key("upstreamHttpVersion").value(record.upstream_http_version);
+  w.key("upstreamHttp2");
+  write_stream(w, record.upstream_http2);
+  w.key("duration").value(record.duration_ms);
+  w.end_object();
+  return out;
+}
+
+nlohmann::json to_json(const entry_record& record) {
+  return nlohmann::json::parse(to_json_string(record));
 }
 
 }  // namespace hark::capture

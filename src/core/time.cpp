@@ -23,7 +23,7 @@ std::string iso8601_from_us(std::int64_t us) {
   }
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  char buf[40];
+  char buf[96];  // sized for any int values, so -Wformat-truncation can prove it fits
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
   return buf;
@@ -125,7 +125,7 @@ std::string default_session_name(clock::time_point t) {
   std::tm tm{};
   localtime_r(&secs, &tm);
   const int hour12 = tm.tm_hour % 12 == 0 ? 12 : tm.tm_hour % 12;
-  char buf[64];
+  char buf[128];
   std::snprintf(buf, sizeof buf, "Session %d/%d/%d, %d:%02d:%02d %s", tm.tm_mon + 1, tm.tm_mday,
                 tm.tm_year + 1900, hour12, tm.tm_min, tm.tm_sec, tm.tm_hour < 12 ? "AM" : "PM");
   return buf;

@@ -260,6 +260,9 @@ asio::awaitable<void> client_session::handle_connect(http1::request_parser& p) {
     co_return;
   }
   ++services_.tunnels_relayed;
+  // Bytes an earlier exchange's upstream sent past its response belong to that connection,
+  // not to this tunnel.
+  upstream_buf_.clear();
   co_await relay_raw(std::move(outcome.connection->socket));
 }
 

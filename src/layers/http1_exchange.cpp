@@ -127,18 +127,22 @@ asio::awaitable<response_outcome> client_session::relay_response(capture::flow& 
     }
     dog_.reset_fired();
     dog_.arm(cfg.upstream_timeout, up.socket);
+    // The parser takes the status line and each complete field line as they arrive; they stay
+    // in the buffer (before `parsed`) until the head is complete, so an interim head can be
+    // forwarded whole.
+    std::size_t parsed = 0;
     while (!rp->head_done()) {
-      if (!upstream_buf_.empty()) {
+      if (upstream_buf_.size() > parsed) {
         boost::system::error_code ec;
-        const auto n = rp->put(upstream_buf_.data(), ec);
+        parsed += rp->put(upstream_buf_.data().substr(parsed), ec);
         if (rp->head_done()) {
           if (rp->head().status >= 100 && rp->head().status < 200 && rp->head().status != 101) {
-            if (!co_await write_client(upstream_buf_.data().substr(0, n))) {
+            if (!co_await write_client(upstream_buf_.data().substr(0, parsed))) {
               out.error = make_error(errc::client_reset, "hark: client closed the connection");
               co_return out;
             }
           }
-          upstream_buf_.consume(n);
+          upstream_buf_.consume(parsed);
           break;
         }
         if (ec && ec != beast_http::error::need_more) {

@@ -61,8 +61,8 @@ bool message_parser<IsRequest>::has_body() const {
   }
   // RFC 9112 §6.3: responses to HEAD, 1xx, 204 and 304 have no body whatever their
   // Content-Length says (Beast completes them at the end of the head).
-  if (!IsRequest && (base::skip() || head_.status / 100 == 1 || head_.status == 204 ||
-                     head_.status == 304)) {
+  if (!IsRequest &&
+      (base::skip() || head_.status / 100 == 1 || head_.status == 204 || head_.status == 304)) {
     return false;
   }
   if (chunked() || need_eof()) {
@@ -99,9 +99,16 @@ void message_parser<IsRequest>::on_response_impl(int status, boost::beast::strin
 }
 
 template <bool IsRequest>
-void message_parser<IsRequest>::on_field_impl(http::field, boost::beast::string_view name,
+void message_parser<IsRequest>::on_field_impl(http::field f, boost::beast::string_view name,
                                               boost::beast::string_view value,
-                                              boost::system::error_code&) {
+                                              boost::system::error_code& ec) {
+  // RFC 9112 §6.3: a request whose last transfer coding is not chunked has no determinable
+  // length and must be rejected (Beast would take it as bodiless, letting its body pass as the
+  // next request). Beast has applied this field already, so chunked() reflects it.
+  if (IsRequest && !in_trailers_ && f == http::field::transfer_encoding && !base::chunked()) {
+    ec = http::error::bad_transfer_encoding;
+    return;
+  }
   auto& list = in_trailers_ ? trailers_ : head_.fields;
   list.emplace_back(std::string(name.data(), name.size()), std::string(value.data(), value.size()));
 }

@@ -21,7 +21,8 @@ asio::awaitable<void> watchdog::run() {
     scheduled_ =
         deadline_ == clock::time_point::max() ? clock::now() + std::chrono::hours(1) : deadline_;
     timer_.expires_at(scheduled_);
-    auto [ec] = co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+    // Woken by the deadline or by arm() cancelling the wait: either way, look at the clock.
+    co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
     auto cs = co_await asio::this_coro::cancellation_state;
     if (cs.cancelled() != asio::cancellation_type::none) {
       co_return;  // the connection ended

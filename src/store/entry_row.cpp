@@ -63,7 +63,7 @@ std::string header_value(const capture::header_list& headers, std::string_view n
 entry_row make_entry_row(capture::entry_record& record, std::size_t compress_threshold) {
   entry_row row;
   // The documents are written with invalid UTF-8 replaced (U+FFFD): header values are bytes.
-  row.doc = capture::to_json(record).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  row.doc = capture::to_json_string(record);
   row.id = record.id;
   row.session_id = record.session_id;
   row.started_us = timefmt::unix_us(record.timings.started_at);

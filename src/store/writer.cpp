@@ -25,6 +25,10 @@ using steady = std::chrono::steady_clock;
 // rest with `process: null`; the lookup scans /proc and is normally done in well under this.
 constexpr auto process_wait = std::chrono::milliseconds(200);
 
+// A batch is written when it has this many entries, or batch_delay after its first one.
+constexpr std::size_t batch_size = 4096;
+constexpr auto batch_delay = std::chrono::milliseconds(20);
+
 /** Drops the record's bodies (the entry stays, marked truncated). Returns the bodies dropped. */
 std::uint64_t drop_bodies(capture::entry_record& record) {
   std::uint64_t dropped = 0;
@@ -208,6 +212,11 @@ void writer::submit(capture::entry_record&& record) {
     queue_.push_back(std::move(record));
     ++submitted_;
     stats_.queue_depth = queue_.size();
+    // Wake the writer only when it has something new to decide: the first entry of a batch,
+    // or a batch that is full. Waking it per entry would cost a context switch each time.
+    if (queue_.size() != 1 && queue_.size() != batch_size) {
+      return;
+    }
   }
   wake_.notify_one();
 }
@@ -215,7 +224,10 @@ void writer::submit(capture::entry_record&& record) {
 void writer::flush() {
   std::unique_lock lock(mutex_);
   const auto target = submitted_;
+  ++flush_waiters_;
+  wake_.notify_one();
   drained_.wait(lock, [&] { return committed_ >= target; });
+  --flush_waiters_;
 }
 
 void writer::stop() {
@@ -235,6 +247,11 @@ void writer::run() {
   std::unique_lock lock(mutex_);
   for (;;) {
     wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    // Let a batch build up for a moment: one transaction per many entries keeps the WAL
+    // writes per entry small (each commit rewrites every page it touched).
+    wake_.wait_for(lock, batch_delay, [this] {
+      return stopping_ || flush_waiters_ > 0 || queue_.size() >= batch_size;
+    });
     if (queue_.empty()) {
       return;  // stopping, and everything submitted is written
     }

@@ -12,4 +12,8 @@ namespace hark::capture {
  *  `process` is read from record.process if it is ready, else null. */
 nlohmann::json to_json(const entry_record& record);
 
+/** The same object serialized directly (no DOM), keys in the seed's order: what the store
+ *  writes. Invalid UTF-8 in header values is replaced by U+FFFD. */
+std::string to_json_string(const entry_record& record);
+
 }  // namespace hark::capture

@@ -21,9 +21,9 @@ struct writer_options {
   std::filesystem::path database_path;
   /** Bytes of captured bodies allowed to wait in the queue; beyond it, bodies are dropped
    *  (entry kept, marked truncated) and counted. */
-  std::uint64_t max_queued_body_bytes = 256ull << 20;
+  std::uint64_t max_queued_body_bytes = 32ull << 20;
   /** Entries allowed to wait; beyond it new entries are dropped and counted. */
-  std::size_t max_queued_entries = 200'000;
+  std::size_t max_queued_entries = 100'000;
   /** Bodies larger than this are zstd-compressed at rest. */
   std::size_t compress_threshold = 4096;
   /** Longest time a completed entry waits before its transaction commits. */
@@ -69,6 +69,7 @@ class writer final : public capture::record_queue {
   std::uint64_t queued_body_bytes_ = 0;
   std::uint64_t submitted_ = 0;
   std::uint64_t committed_ = 0;
+  std::size_t flush_waiters_ = 0;
   bool stopping_ = false;
   std::unique_ptr<database> db_;  ///< opened by the constructor, used only by the thread
   std::thread thread_;

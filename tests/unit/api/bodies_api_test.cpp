@@ -20,7 +20,7 @@ class api_bodies : public api_fixture {
     record.response->body_size = body.size();
     record.response->body_truncated = truncated;
     record.response_body = std::move(body);
-    const auto id = record.id;
+    auto id = record.id;
     insert(std::move(record));
     return id;
   }
@@ -33,7 +33,7 @@ class api_bodies : public api_fixture {
   int next_ = 0;
 };
 
-const std::string page = "<!doctype html><title>hello</title><p>captured page</p>";
+constexpr std::string_view page = "<!doctype html><title>hello</title><p>captured page</p>";
 
 TEST_F(api_bodies, decodes_each_content_encoding) {
   const std::pair<std::string, std::string> cases[] = {
@@ -43,7 +43,7 @@ TEST_F(api_bodies, decodes_each_content_encoding) {
       {"br", brotli(page)},
       {"zstd", zstd(page)},
       {"gzip, br", brotli(gzip(page))},
-      {"identity", page},
+      {"identity", std::string(page)},
   };
   for (const auto& [coding, body] : cases) {
     const auto id = with_response_body(

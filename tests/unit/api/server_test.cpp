@@ -10,6 +10,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
@@ -96,13 +97,36 @@ TEST_F(api_server, oversize_body_is_413_and_closes) {
   auto stream = connect();
   const std::string head = "POST /api/sessions HTTP/1.1\r\nHost: localhost\r\nContent-Length: " +
                            std::to_string(max_request_body + 1) + "\r\n\r\n";
-  net::write(stream, net::buffer(head + std::string(64 * 1024, 'x')));
+  net::write(stream, net::buffer(head + std::string(std::size_t{64} * 1024, 'x')));
   beast::flat_buffer buffer;
   auto res = read_response(stream, buffer);
   EXPECT_EQ(res.result(), http::status::payload_too_large);
   EXPECT_EQ(body_json(res), json::parse(R"({"error":"Request body too large"})"));
   EXPECT_FALSE(res.keep_alive());
   EXPECT_EQ(body_json(get("/api/sessions"))["sessions"].size(), 0u);
+}
+
+TEST_F(api_server, expect_100_continue_is_answered_before_the_body) {
+  auto stream = connect();
+  const std::string body = R"({"name": "after continue"})";
+  net::write(stream, net::buffer("POST /api/sessions HTTP/1.1\r\nHost: localhost\r\n"
+                                 "Expect: 100-continue\r\nContent-Length: " +
+                                 std::to_string(body.size()) + "\r\n\r\n"));
+  beast::flat_buffer buffer;
+  http::response<http::empty_body> interim;
+  http::read(stream, buffer, interim);
+  EXPECT_EQ(interim.result(), http::status::continue_);
+  net::write(stream, net::buffer(body));
+  const auto res = read_response(stream, buffer);
+  EXPECT_EQ(res.result(), http::status::created);
+  EXPECT_EQ(body_json(res)["name"], "after continue");
+
+  // Too large: refused at the header, the body is never sent.
+  auto second = connect();
+  net::write(second, net::buffer("POST /api/sessions HTTP/1.1\r\nHost: localhost\r\n"
+                                 "Expect: 100-continue\r\nContent-Length: 999999999\r\n\r\n"));
+  beast::flat_buffer second_buffer;
+  EXPECT_EQ(read_response(second, second_buffer).result(), http::status::payload_too_large);
 }
 
 TEST_F(api_server, malformed_request_is_400_and_closes) {

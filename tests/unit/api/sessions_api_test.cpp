@@ -12,8 +12,6 @@ namespace {
 
 using api_sessions = api_fixture;
 
-const std::regex uuid_v4("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
-
 std::set<std::string> keys_of(const json& object) {
   std::set<std::string> keys;
   for (const auto& [key, value] : object.items()) {
@@ -35,6 +33,7 @@ TEST_F(api_sessions, create_returns_201_with_the_seed_fields) {
                           .count();
   const auto res = call(http::verb::post, "/api/sessions", R"({"name": "Login Flow Testing"})");
   ASSERT_EQ(res.result(), http::status::created);
+  const std::regex uuid_v4("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
   const auto s = body_json(res);
   EXPECT_EQ(keys_of(s), (std::set<std::string>{"id", "name", "isActive", "isRecording", "createdAt",
                                                "updatedAt", "trafficCount", "totalBytes"}));
