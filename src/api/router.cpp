@@ -5,6 +5,7 @@
 
 #include "access.hpp"
 #include "reply.hpp"
+#include "rpc.hpp"
 
 #include <spdlog/spdlog.h>
 #include <boost/url/parse.hpp>
@@ -54,6 +55,7 @@ constexpr std::array routes{
     make_route(verb::get, get_response_body, "sessions", "*", "entries", "*", "response", "body"),
     make_route(verb::get, get_websocket_messages, "sessions", "*", "entries", "*", "websocket"),
     make_route(verb::get, get_stats, "sessions", "*", "stats"),
+    make_route(verb::post, post_rpc, "rpc"),
 };
 
 bool matches(const route& r, const std::vector<std::string>& segments) {

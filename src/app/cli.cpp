@@ -2,8 +2,8 @@
 
 #include "hark/core/version.hpp"
 
-#include <CLI/CLI.hpp>
 #include <toml++/toml.h>
+#include <CLI/CLI.hpp>
 
 #include <iostream>
 #include <variant>
@@ -65,15 +65,14 @@ void apply_config_file(CLI::App& app, raw_options& o) {
     throw CLI::ValidationError("--config", std::string(e.description()) + " in " + o.config_file);
   }
   const std::set<std::string> known = {
-      "proxy-listen",   "api-listen",      "data-dir",         "ca-dir",
-      "ca-key-type",    "api-token",       "keylog",           "log-level",
-      "log-file",       "max-body-capture", "header-timeout",  "idle-timeout",
-      "connect-timeout", "upstream-timeout", "upstream-ca",    "passthrough",
-      "ssl-insecure",   "workers"};
+      "proxy-listen",   "api-listen",   "data-dir",        "ca-dir",           "ca-key-type",
+      "api-token",      "keylog",       "log-level",       "log-file",         "max-body-capture",
+      "header-timeout", "idle-timeout", "connect-timeout", "upstream-timeout", "upstream-ca",
+      "passthrough",    "ssl-insecure", "workers"};
   for (const auto& [key, value] : t) {
     if (known.count(std::string(key.str())) == 0) {
-      throw CLI::ValidationError("--config", "unknown key '" + std::string(key.str()) + "' in " +
-                                                 o.config_file);
+      throw CLI::ValidationError(
+          "--config", "unknown key '" + std::string(key.str()) + "' in " + o.config_file);
     }
   }
   from_toml(t, app, "proxy-listen", o.proxy_listen);
@@ -109,8 +108,9 @@ void add_options(CLI::App& app, raw_options& o) {
   app.add_option("--proxy-listen", o.proxy_listen, "proxy address HOST:PORT (port 0: any free)")
       ->capture_default_str();
   app.add_option("--api-listen", o.api_listen, "REST API address HOST:PORT")->capture_default_str();
-  app.add_option("--data-dir", o.data_dir,
-                 "data directory (default $HARK_DATA_DIR, $XDG_DATA_HOME/hark, ~/.local/share/hark)");
+  app.add_option(
+      "--data-dir", o.data_dir,
+      "data directory (default $HARK_DATA_DIR, $XDG_DATA_HOME/hark, ~/.local/share/hark)");
   app.add_option("--ca-dir", o.ca_dir, "CA directory (default <data-dir>/ca)");
   app.add_option("--ca-key-type", o.ca_key_type, "key type of a new CA")
       ->check(CLI::IsMember({"ecdsa", "rsa"}))
@@ -121,14 +121,18 @@ void add_options(CLI::App& app, raw_options& o) {
       ->capture_default_str();
   const auto seconds = CLI::Range(1, 86400);
   app.add_option("--header-timeout", o.header_timeout, "seconds to receive a request head")
-      ->check(seconds)->capture_default_str();
+      ->check(seconds)
+      ->capture_default_str();
   app.add_option("--idle-timeout", o.idle_timeout, "seconds a keep-alive connection may idle")
-      ->check(seconds)->capture_default_str();
+      ->check(seconds)
+      ->capture_default_str();
   app.add_option("--connect-timeout", o.connect_timeout, "seconds to connect upstream")
-      ->check(seconds)->capture_default_str();
+      ->check(seconds)
+      ->capture_default_str();
   app.add_option("--upstream-timeout", o.upstream_timeout,
                  "seconds for the upstream to start answering")
-      ->check(seconds)->capture_default_str();
+      ->check(seconds)
+      ->capture_default_str();
   app.add_option("--api-token", o.api_token, "bearer token required by the API");
   app.add_option("--upstream-ca", o.upstream_ca, "extra CA file trusted for upstream TLS");
   app.add_flag("--ssl-insecure", o.ssl_insecure, "do not verify upstream certificates");

@@ -11,20 +11,20 @@
 #include "hark/store/writer.hpp"
 #include "hark/tls/ca.hpp"
 
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <systemd/sd-daemon.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
-#include <systemd/sd-daemon.h>
 
+#include <pthread.h>
 #include <cstdio>
 #include <iostream>
 #include <memory>
-#include <pthread.h>
 #include <thread>
 
 namespace hark::app {

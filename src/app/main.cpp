@@ -12,8 +12,8 @@
 namespace {
 
 int run_ca_command(const hark::app::invocation& inv) {
-  const auto ca = hark::tls::certificate_authority::load_or_create(
-      {inv.cfg.ca_dir, inv.cfg.ca_key_type});
+  const auto ca =
+      hark::tls::certificate_authority::load_or_create({inv.cfg.ca_dir, inv.cfg.ca_key_type});
   switch (inv.cmd) {
     case hark::app::command::ca_path:
       std::cout << ca.cert_path().string() << "\n";

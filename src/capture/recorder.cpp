@@ -9,10 +9,14 @@ namespace hark::capture {
 
 std::string http_version_string(unsigned version) {
   switch (version) {
-    case 10: return "HTTP/1.0";
-    case 11: return "HTTP/1.1";
-    case 20: return "HTTP/2";
-    default: return "HTTP/" + std::to_string(version / 10) + "." + std::to_string(version % 10);
+    case 10:
+      return "HTTP/1.0";
+    case 11:
+      return "HTTP/1.1";
+    case 20:
+      return "HTTP/2";
+    default:
+      return "HTTP/" + std::to_string(version / 10) + "." + std::to_string(version % 10);
   }
 }
 
@@ -33,7 +37,9 @@ struct capture_state final : flow_state {
   std::uint64_t response_bytes = 0;
 };
 
-capture_state* state_of(flow& f) { return static_cast<capture_state*>(f.sink_state.get()); }
+capture_state* state_of(flow& f) {
+  return static_cast<capture_state*>(f.sink_state.get());
+}
 
 /** Appends what still fits under the cap; marks the body truncated when something does not. */
 void capture_bytes(std::string& body, bool& truncated, std::string_view bytes, std::uint64_t cap) {

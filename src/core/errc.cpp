@@ -6,17 +6,28 @@ namespace hark {
 
 std::string_view to_string(errc e) noexcept {
   switch (e) {
-    case errc::ok: return "ok";
-    case errc::dns_failed: return "dns_failed";
-    case errc::connect_failed: return "connect_failed";
-    case errc::upstream_timeout: return "upstream_timeout";
-    case errc::upstream_cert_invalid: return "upstream_cert_invalid";
-    case errc::upstream_reset: return "upstream_reset";
-    case errc::upstream_protocol: return "upstream_protocol";
-    case errc::client_reset: return "client_reset";
-    case errc::client_protocol: return "client_protocol";
-    case errc::header_too_large: return "header_too_large";
-    case errc::client_timeout: return "client_timeout";
+    case errc::ok:
+      return "ok";
+    case errc::dns_failed:
+      return "dns_failed";
+    case errc::connect_failed:
+      return "connect_failed";
+    case errc::upstream_timeout:
+      return "upstream_timeout";
+    case errc::upstream_cert_invalid:
+      return "upstream_cert_invalid";
+    case errc::upstream_reset:
+      return "upstream_reset";
+    case errc::upstream_protocol:
+      return "upstream_protocol";
+    case errc::client_reset:
+      return "client_reset";
+    case errc::client_protocol:
+      return "client_protocol";
+    case errc::header_too_large:
+      return "header_too_large";
+    case errc::client_timeout:
+      return "client_timeout";
   }
   return "unknown";
 }

@@ -61,7 +61,9 @@ std::string new_ulid(std::chrono::system_clock::time_point at) {
   return encode(ms, state.random);
 }
 
-std::string new_ulid() { return new_ulid(std::chrono::system_clock::now()); }
+std::string new_ulid() {
+  return new_ulid(std::chrono::system_clock::now());
+}
 
 std::string new_uuid_v4() {
   std::array<unsigned char, 16> b{};
@@ -70,9 +72,9 @@ std::string new_uuid_v4() {
   b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);  // RFC 4122 variant
   char buf[37];
   std::snprintf(buf, sizeof buf,
-                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-                b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-                b[14], b[15]);
+                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+                b[15]);
   return buf;
 }
 

@@ -29,7 +29,9 @@ std::string iso8601_from_us(std::int64_t us) {
   return buf;
 }
 
-std::string iso8601(clock::time_point t) { return iso8601_from_us(unix_us(t)); }
+std::string iso8601(clock::time_point t) {
+  return iso8601_from_us(unix_us(t));
+}
 
 namespace {
 

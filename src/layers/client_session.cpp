@@ -3,10 +3,11 @@
 #include "hark/core/ids.hpp"
 #include "hark/layers/onboarding.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/url/parse.hpp>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <array>
@@ -47,7 +48,9 @@ std::optional<std::pair<std::string, std::uint16_t>> parse_authority(std::string
   return std::pair{lowercase(host), static_cast<std::uint16_t>(port)};
 }
 
-bool is_magic_host(std::string_view host) { return host == "hark.local"; }
+bool is_magic_host(std::string_view host) {
+  return host == "hark.local";
+}
 
 /** `http://host[:port]` with the port only when it is not the scheme's default. */
 std::string origin_of(const std::string& scheme, const std::string& host, std::uint16_t port) {
@@ -108,11 +111,10 @@ asio::awaitable<void> client_session::serve_requests(bool first) {
       case head_status::timeout:
         co_return;
       case head_status::too_large:
-        co_await write_client(http1::make_synthetic(431, "Request Header Fields Too Large",
-                                                    errc::header_too_large,
-                                                    "hark: request header section exceeds 64 KiB\n",
-                                                    true)
-                                  .wire);
+        co_await write_client(
+            http1::make_synthetic(431, "Request Header Fields Too Large", errc::header_too_large,
+                                  "hark: request header section exceeds 64 KiB\n", true)
+                .wire);
         co_return;
       case head_status::malformed:
         co_await write_client(http1::make_synthetic(400, "Bad Request", errc::client_protocol,
@@ -132,8 +134,8 @@ asio::awaitable<void> client_session::serve_requests(bool first) {
                                 .wire);
       co_return;
     }
-    const bool keep = target.local ? co_await serve_local(parser, target)
-                                   : co_await exchange(parser, target);
+    const bool keep =
+        target.local ? co_await serve_local(parser, target) : co_await exchange(parser, target);
     if (!keep) {
       co_return;
     }
@@ -141,7 +143,7 @@ asio::awaitable<void> client_session::serve_requests(bool first) {
 }
 
 asio::awaitable<head_status> client_session::read_request_head(http1::request_parser& p,
-                                                              bool first) {
+                                                               bool first) {
   const auto& cfg = services_.cfg;
   dog_.reset_fired();
   dog_.arm(first || !client_buf_.empty() ? cfg.header_timeout : cfg.idle_timeout, client_);
@@ -168,8 +170,7 @@ asio::awaitable<head_status> client_session::read_request_head(http1::request_pa
       }
     }
     auto* space = client_buf_.prepare(16 * 1024);
-    auto [ec, n] = co_await client_.async_read_some(
-        asio::buffer(space, client_buf_.free_space()), use_nothrow);
+    auto [ec, n] = co_await client_io().read_some(asio::buffer(space, client_buf_.free_space()));
     if (ec) {
       dog_.disarm();
       if (dog_.fired()) {
@@ -228,30 +229,66 @@ asio::awaitable<void> client_session::handle_connect(http1::request_parser& p) {
     co_return;
   }
   tunnel_ = std::move(*authority);
-  // Peek at the first bytes the client sends through the tunnel (SPEC §2).
+  const auto kind = co_await peek_tunnel();
+  switch (kind) {
+    case tunnel_kind::closed:
+      co_return;
+    case tunnel_kind::http1:
+      co_await serve_requests(false);
+      co_return;
+    case tunnel_kind::tls:
+      co_await intercept_tls();
+      co_return;
+    case tunnel_kind::other:
+      break;
+  }
+  co_await relay_tunnel();
+}
+
+asio::awaitable<tunnel_kind> client_session::peek_tunnel() {
+  // Look at the first bytes without consuming them when they are not HTTP/1.x, so that a TLS
+  // ClientHello is still in the socket when OpenSSL reads it (SPEC §2).
   dog_.reset_fired();
   dog_.arm(services_.cfg.idle_timeout, client_);
+  char first = 0;
+  if (!client_buf_.empty()) {
+    first = client_buf_.data().front();  // sent right behind the CONNECT head: already read
+  } else {
+    auto [wec] = co_await client_.async_wait(tcp::socket::wait_read, use_nothrow);
+    boost::system::error_code ec;
+    const auto n =
+        wec ? 0 : client_.receive(asio::buffer(&first, 1), tcp::socket::message_peek, ec);
+    if (wec || ec || n == 0) {
+      dog_.disarm();
+      co_return tunnel_kind::closed;
+    }
+  }
+  if (first == 0x16) {
+    dog_.disarm();
+    // A ClientHello already in client_buf_ was consumed from the socket: relay it untouched.
+    co_return client_buf_.empty() ? tunnel_kind::tls : tunnel_kind::other;
+  }
+  if (first < 'A' || first > 'Z') {
+    dog_.disarm();
+    co_return tunnel_kind::other;
+  }
+  // An upper-case letter: an HTTP/1.x method, or the HTTP/2 preface `PRI * HTTP/2.0`.
   while (client_buf_.size() < 4) {
     auto* space = client_buf_.prepare(16 * 1024);
-    auto [ec, n] = co_await client_.async_read_some(
-        asio::buffer(space, client_buf_.free_space()), use_nothrow);
+    auto [ec, n] = co_await client_.async_read_some(asio::buffer(space, client_buf_.free_space()),
+                                                    use_nothrow);
     if (ec) {
       dog_.disarm();
-      co_return;
+      co_return tunnel_kind::closed;
     }
     client_buf_.commit(n);
-    if (client_buf_.data().front() < 'A' || client_buf_.data().front() > 'Z') {
-      break;  // not an HTTP/1.x method: no need to see more
-    }
   }
   dog_.disarm();
-  const auto first = client_buf_.data();
-  const bool http1 = first.front() >= 'A' && first.front() <= 'Z' && first.substr(0, 4) != "PRI ";
-  if (http1) {
-    co_await serve_requests(false);
-    co_return;
-  }
-  // TLS (until interception), h2c prior knowledge and unknown protocols: relay untouched.
+  co_return client_buf_.data().substr(0, 4) == "PRI " ? tunnel_kind::other : tunnel_kind::http1;
+}
+
+asio::awaitable<void> client_session::relay_tunnel() {
+  // h2c prior knowledge, unknown protocols and (until interception) TLS: relayed untouched.
   auto outcome = co_await net::connect_upstream(tunnel_->first, tunnel_->second,
                                                 services_.cfg.connect_timeout, dog_);
   if (!outcome.connection) {
@@ -263,7 +300,11 @@ asio::awaitable<void> client_session::handle_connect(http1::request_parser& p) {
   // Bytes an earlier exchange's upstream sent past its response belong to that connection,
   // not to this tunnel.
   upstream_buf_.clear();
-  co_await relay_raw(std::move(outcome.connection->socket));
+  co_await relay_raw(std::move(*outcome.connection));
+}
+
+asio::awaitable<void> client_session::intercept_tls() {
+  co_await relay_tunnel();
 }
 
 asio::awaitable<bool> client_session::serve_local(http1::request_parser& p,
@@ -289,40 +330,38 @@ asio::awaitable<bool> client_session::serve_local(http1::request_parser& p,
 }
 
 asio::awaitable<bool> client_session::write_client(std::string_view bytes) {
-  auto [ec, n] = co_await asio::async_write(client_, asio::buffer(bytes), use_nothrow);
+  auto [ec, n] = co_await client_io().write(asio::buffer(bytes));
   co_return !ec;
 }
 
-asio::awaitable<void> copy_stream(tcp::socket& from, net::byte_buffer& pending, tcp::socket& to) {
+asio::awaitable<void> copy_stream(net::duplex from, net::byte_buffer& pending, net::duplex to) {
   boost::system::error_code ec;
   if (!pending.empty()) {
-    std::tie(ec, std::ignore) = co_await asio::async_write(to, asio::buffer(pending.data()),
-                                                           use_nothrow);
+    std::tie(ec, std::ignore) = co_await to.write(asio::buffer(pending.data()));
     pending.clear();
   }
   while (!ec) {
     auto* space = pending.prepare(16 * 1024);
-    auto [rec, n] = co_await from.async_read_some(asio::buffer(space, pending.free_space()),
-                                                  use_nothrow);
+    auto [rec, n] = co_await from.read_some(asio::buffer(space, pending.free_space()));
     if (rec) {
-      if (rec == asio::error::eof) {
-        to.shutdown(tcp::socket::shutdown_send, ec);
+      if (rec == asio::error::eof || rec == asio::ssl::error::stream_truncated) {
+        to.socket().shutdown(tcp::socket::shutdown_send, ec);
         co_return;
       }
       break;
     }
-    std::tie(ec, std::ignore) =
-        co_await asio::async_write(to, asio::buffer(space, n), use_nothrow);
+    std::tie(ec, std::ignore) = co_await to.write(asio::buffer(space, n));
   }
   // An error on either side ends both directions.
   boost::system::error_code ignored;
-  from.close(ignored);
-  to.close(ignored);
+  from.socket().close(ignored);
+  to.socket().close(ignored);
 }
 
-asio::awaitable<void> client_session::relay_raw(tcp::socket upstream) {
-  co_await (copy_stream(client_, client_buf_, upstream) &&
-            copy_stream(upstream, upstream_buf_, client_));
+asio::awaitable<void> client_session::relay_raw(net::upstream_connection upstream) {
+  const auto up = upstream.io();
+  co_await (copy_stream(client_io(), client_buf_, up) &&
+            copy_stream(up, upstream_buf_, client_io()));
 }
 
 asio::awaitable<void> serve_client(tcp::socket socket, worker_state& worker) {

@@ -13,6 +13,7 @@
 #include "hark/layers/http1_parser.hpp"
 #include "hark/layers/proxy_session.hpp"
 #include "hark/net/byte_buffer.hpp"
+#include "hark/net/duplex.hpp"
 #include "hark/net/watchdog.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -39,11 +40,14 @@ struct exchange_target {
 
 enum class head_status { ok, closed, timeout, too_large, malformed };
 
+/** What the client speaks inside a CONNECT tunnel (decided from its first bytes). */
+enum class tunnel_kind { closed, http1, tls, other };
+
 /** How a body pump ended. */
 enum class pump_status { done, source_closed, source_error, sink_error, protocol_error, timeout };
 
 struct response_outcome {
-  bool keep_client = false;    ///< the client connection may carry another request
+  bool keep_client = false;  ///< the client connection may carry another request
   bool reuse_upstream = false;
   bool retryable = false;  ///< failed before any response byte on a reused connection
   bool upgraded = false;   ///< 101: both sockets now form a raw tunnel
@@ -61,8 +65,11 @@ class client_session {
   asio::awaitable<void> serve_requests(bool first);
   asio::awaitable<head_status> read_request_head(http1::request_parser& p, bool first);
   asio::awaitable<void> handle_connect(http1::request_parser& p);
+  asio::awaitable<tunnel_kind> peek_tunnel();
+  asio::awaitable<void> relay_tunnel();
+  asio::awaitable<void> intercept_tls();
   asio::awaitable<bool> serve_local(http1::request_parser& p, const exchange_target& t);
-  asio::awaitable<void> relay_raw(tcp::socket upstream);
+  asio::awaitable<void> relay_raw(net::upstream_connection upstream);
   asio::awaitable<bool> write_client(std::string_view bytes);
   bool resolve_target(const capture::http_head& head, exchange_target& t) const;
 
@@ -71,11 +78,15 @@ class client_session {
   asio::awaitable<response_outcome> relay_response(capture::flow& f, net::upstream_connection& up,
                                                    http1::request_parser& p);
   asio::awaitable<pump_status> pump_request_body(capture::flow& f, http1::request_parser& p,
-                                                 tcp::socket& upstream);
+                                                 net::duplex upstream);
   asio::awaitable<bool> fail_exchange(capture::flow& f, http1::request_parser& p, errc code,
                                       const std::string& message);
 
+  /** The client's byte stream: TLS once intercepted, else the socket. */
+  net::duplex client_io() { return client_tls_ ? net::duplex(*client_tls_) : net::duplex(client_); }
+
   tcp::socket client_;
+  std::unique_ptr<net::tls_over_socket> client_tls_;
   worker_state& worker_;
   proxy_services& services_;
   capture::connection_info info_;
@@ -87,6 +98,6 @@ class client_session {
 };
 
 /** Copies bytes `from` → `to` until EOF or error; shuts down `to`'s sending side at EOF. */
-asio::awaitable<void> copy_stream(tcp::socket& from, net::byte_buffer& pending, tcp::socket& to);
+asio::awaitable<void> copy_stream(net::duplex from, net::byte_buffer& pending, net::duplex to);
 
 }  // namespace hark::layers

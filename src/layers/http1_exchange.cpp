@@ -3,9 +3,9 @@
 
 #include "client_session.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/write.hpp>
-#include <spdlog/spdlog.h>
 
 #include <array>
 
@@ -23,10 +23,10 @@ double ms_between(steady::time_point a, steady::time_point b) {
 }
 
 /** Writes `prefix` then `bytes` with one gather write. */
-asio::awaitable<boost::system::error_code> write_two(tcp::socket& to, std::string_view prefix,
+asio::awaitable<boost::system::error_code> write_two(net::duplex to, std::string_view prefix,
                                                      std::string_view bytes) {
   const std::array<asio::const_buffer, 2> buffers{asio::buffer(prefix), asio::buffer(bytes)};
-  auto [ec, n] = co_await asio::async_write(to, buffers, use_nothrow);
+  auto [ec, n] = co_await to.write(buffers);
   co_return ec;
 }
 
@@ -34,8 +34,8 @@ asio::awaitable<boost::system::error_code> write_two(tcp::socket& to, std::strin
  *  pieces to `on_body`, writes the raw consumed bytes (after `prefix`, sent with the first
  *  write), reads more until the parser is done. */
 template <bool IsRequest, class OnBody>
-asio::awaitable<pump_status> pump_body(tcp::socket& from, net::byte_buffer& buf,
-                                       http1::message_parser<IsRequest>& p, tcp::socket& to,
+asio::awaitable<pump_status> pump_body(net::duplex from, net::byte_buffer& buf,
+                                       http1::message_parser<IsRequest>& p, net::duplex to,
                                        std::string_view prefix, net::watchdog* dog,
                                        OnBody on_body) {
   for (;;) {
@@ -60,8 +60,7 @@ asio::awaitable<pump_status> pump_body(tcp::socket& from, net::byte_buffer& buf,
       break;
     }
     auto* space = buf.prepare(64 * 1024);
-    auto [ec, n] = co_await from.async_read_some(asio::buffer(space, buf.free_space()),
-                                                 use_nothrow);
+    auto [ec, n] = co_await from.read_some(asio::buffer(space, buf.free_space()));
     if (ec == asio::error::eof && p.need_eof()) {
       boost::system::error_code eof_ec;
       p.put_eof(eof_ec);
@@ -100,9 +99,9 @@ asio::awaitable<bool> client_session::fail_exchange(capture::flow& f, http1::req
 
 asio::awaitable<pump_status> client_session::pump_request_body(capture::flow& f,
                                                                http1::request_parser& p,
-                                                               tcp::socket& upstream) {
+                                                               net::duplex upstream) {
   auto& sink = services_.sink;
-  const auto status = co_await pump_body(client_, client_buf_, p, upstream, {}, nullptr,
+  const auto status = co_await pump_body(client_io(), client_buf_, p, upstream, {}, nullptr,
                                          [&](std::string_view b) { sink.on_request_body(f, b); });
   if (status == pump_status::done) {
     sink.on_request_end(f, p.trailers());
@@ -126,7 +125,7 @@ asio::awaitable<response_outcome> client_session::relay_response(capture::flow& 
       rp->skip_body();
     }
     dog_.reset_fired();
-    dog_.arm(cfg.upstream_timeout, up.socket);
+    dog_.arm(cfg.upstream_timeout, up.io().socket());
     // The parser takes the status line and each complete field line as they arrive; they stay
     // in the buffer (before `parsed`) until the head is complete, so an interim head can be
     // forwarded whole.
@@ -153,8 +152,7 @@ asio::awaitable<response_outcome> client_session::relay_response(capture::flow& 
         }
       }
       auto* space = upstream_buf_.prepare(16 * 1024);
-      auto [ec, n] = co_await up.socket.async_read_some(
-          asio::buffer(space, upstream_buf_.free_space()), use_nothrow);
+      auto [ec, n] = co_await up.io().read_some(asio::buffer(space, upstream_buf_.free_space()));
       if (ec) {
         dog_.disarm();
         if (dog_.fired()) {
@@ -163,9 +161,8 @@ asio::awaitable<response_outcome> client_session::relay_response(capture::flow& 
                                      std::to_string(cfg.upstream_timeout.count()) + " s");
         } else {
           out.retryable = up.reused && received == 0;
-          out.error = make_error(errc::upstream_reset, "hark: " + up.key +
-                                                           " closed the connection: " +
-                                                           ec.message());
+          out.error = make_error(errc::upstream_reset,
+                                 "hark: " + up.key + " closed the connection: " + ec.message());
         }
         co_return out;
       }
@@ -185,7 +182,7 @@ asio::awaitable<response_outcome> client_session::relay_response(capture::flow& 
 
   const bool upgraded = head.status == 101 && req.upgrade();
   const bool close_client = !upgraded && (!req.keep_alive() || rp->need_eof());
-  const auto directive = close_client       ? http1::connection_directive::close
+  const auto directive = close_client               ? http1::connection_directive::close
                          : req.head().version == 10 ? http1::connection_directive::keep_alive
                                                     : http1::connection_directive::none;
   head_out_.clear();
@@ -198,7 +195,7 @@ asio::awaitable<response_outcome> client_session::relay_response(capture::flow& 
     co_return out;
   }
   auto& sink = services_.sink;
-  const auto status = co_await pump_body(up.socket, upstream_buf_, *rp, client_, head_out_, &dog_,
+  const auto status = co_await pump_body(up.io(), upstream_buf_, *rp, client_io(), head_out_, &dog_,
                                          [&](std::string_view b) { sink.on_response_body(f, b); });
   f.timings.receive = ms_between(head_at, steady::now());
   switch (status) {
@@ -221,8 +218,7 @@ asio::awaitable<response_outcome> client_session::relay_response(capture::flow& 
   co_return out;
 }
 
-asio::awaitable<bool> client_session::exchange(http1::request_parser& p,
-                                               const exchange_target& t) {
+asio::awaitable<bool> client_session::exchange(http1::request_parser& p, const exchange_target& t) {
   auto& sink = services_.sink;
   capture::flow f;
   f.connection = &info_;
@@ -252,8 +248,8 @@ asio::awaitable<bool> client_session::exchange(http1::request_parser& p,
     up = worker_.pool.take(key);
     f.timings.blocked = ms_between(blocked_at, steady::now());
     if (!up) {
-      auto connected = co_await net::connect_upstream(t.host, t.port,
-                                                      services_.cfg.connect_timeout, dog_);
+      auto connected =
+          co_await net::connect_upstream(t.host, t.port, services_.cfg.connect_timeout, dog_);
       f.timings.dns = connected.dns_ms;
       f.timings.connect = connected.connect_ms;
       if (!connected.connection) {
@@ -267,7 +263,7 @@ asio::awaitable<bool> client_session::exchange(http1::request_parser& p,
 
     const auto send_at = steady::now();
     if (!p.has_body()) {
-      const auto ec = co_await write_two(up->socket, head_out_, {});
+      const auto ec = co_await write_two(up->io(), head_out_, {});
       f.timings.send = ms_between(send_at, steady::now());
       if (ec) {
         out.retryable = up->reused;
@@ -281,12 +277,12 @@ asio::awaitable<bool> client_session::exchange(http1::request_parser& p,
         continue;
       }
     } else {
-      if (co_await write_two(up->socket, head_out_, {})) {
+      if (co_await write_two(up->io(), head_out_, {})) {
         co_return co_await fail_exchange(f, p, errc::upstream_reset,
                                          "hark: " + key + " closed the connection");
       }
       auto [request_status, response] =
-          co_await (pump_request_body(f, p, up->socket) && relay_response(f, *up, p));
+          co_await (pump_request_body(f, p, up->io()) && relay_response(f, *up, p));
       f.timings.send = ms_between(send_at, steady::now()) - f.timings.wait.value_or(0) -
                        f.timings.receive.value_or(0);
       if (*f.timings.send < 0) {
@@ -306,12 +302,12 @@ asio::awaitable<bool> client_session::exchange(http1::request_parser& p,
 
   if (out.upgraded) {
     sink.on_flow_end(f, {});
-    co_await relay_raw(std::move(up->socket));
+    co_await relay_raw(std::move(*up));
     co_return false;
   }
   if (out.error && !f.timings.wait) {
     // Nothing was sent to the client yet: it gets the synthetic response (SPEC §2).
-    const auto code = out.error->code == "upstream_timeout" ? errc::upstream_timeout
+    const auto code = out.error->code == "upstream_timeout"    ? errc::upstream_timeout
                       : out.error->code == "upstream_protocol" ? errc::upstream_protocol
                                                                : errc::upstream_reset;
     co_return co_await fail_exchange(f, p, code, out.error->message);

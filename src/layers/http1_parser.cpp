@@ -91,8 +91,8 @@ void message_parser<IsRequest>::on_request_impl(http::verb, boost::beast::string
 }
 
 template <bool IsRequest>
-void message_parser<IsRequest>::on_response_impl(int status, boost::beast::string_view reason, int version,
-                                                 boost::system::error_code&) {
+void message_parser<IsRequest>::on_response_impl(int status, boost::beast::string_view reason,
+                                                 int version, boost::system::error_code&) {
   head_.status = status;
   head_.reason.assign(reason.data(), reason.size());
   head_.version = static_cast<unsigned>(version);
@@ -135,7 +135,8 @@ void message_parser<IsRequest>::on_chunk_header_impl(std::uint64_t, boost::beast
                                                      boost::system::error_code&) {}
 
 template <bool IsRequest>
-std::size_t message_parser<IsRequest>::on_chunk_body_impl(std::uint64_t, boost::beast::string_view body,
+std::size_t message_parser<IsRequest>::on_chunk_body_impl(std::uint64_t,
+                                                          boost::beast::string_view body,
                                                           boost::system::error_code&) {
   pieces_.emplace_back(body.data(), body.size());
   body_bytes_ += body.size();

@@ -22,7 +22,8 @@ and can be inspected through its REST API.</p>
   page += proxy_address;
   page += R"(</code>, for example <code>curl -x http://)";
   page += proxy_address;
-  page += R"( http://example.com/</code>, or set it as the system or browser HTTP and HTTPS proxy.</p>
+  page +=
+      R"( http://example.com/</code>, or set it as the system or browser HTTP and HTTPS proxy.</p>
 <h2>Trust the Hark CA</h2>
 <p>To inspect HTTPS, your client must trust this installation's certificate authority. It was
 created on this machine and is unique to it.</p>

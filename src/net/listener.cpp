@@ -1,7 +1,7 @@
 #include "hark/net/listener.hpp"
 
-#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
 
 namespace hark::net {
 
@@ -17,7 +17,9 @@ listener::listener(std::vector<asio::io_context*> workers, const tcp::endpoint& 
   acceptor_.listen(asio::socket_base::max_listen_connections);
 }
 
-void listener::start() { accept_one(); }
+void listener::start() {
+  accept_one();
+}
 
 void listener::stop() {
   asio::post(acceptor_.get_executor(), [this] {
@@ -31,21 +33,21 @@ void listener::stop() {
 void listener::accept_one() {
   const auto index = next_;
   next_ = (next_ + 1) % workers_.size();
-  acceptor_.async_accept(*workers_[index], [this, index](boost::system::error_code ec,
-                                                         tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) {
-      return;
-    }
-    if (ec) {
-      // EMFILE and friends: log and keep accepting rather than dying.
-      spdlog::warn("accept failed: {}", ec.message());
-    } else {
-      asio::post(*workers_[index], [this, index, s = std::move(socket)]() mutable {
-        on_accept_(std::move(s), index);
+  acceptor_.async_accept(
+      *workers_[index], [this, index](boost::system::error_code ec, tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || !acceptor_.is_open()) {
+          return;
+        }
+        if (ec) {
+          // EMFILE and friends: log and keep accepting rather than dying.
+          spdlog::warn("accept failed: {}", ec.message());
+        } else {
+          asio::post(*workers_[index], [this, index, s = std::move(socket)]() mutable {
+            on_accept_(std::move(s), index);
+          });
+        }
+        accept_one();
       });
-    }
-    accept_one();
-  });
 }
 
 }  // namespace hark::net

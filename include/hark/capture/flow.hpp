@@ -76,7 +76,8 @@ class flow_sink {
   virtual void on_request_body(flow& f, std::string_view bytes) = 0;
   /** The request body is complete; `trailers` holds chunked trailer fields if any. */
   virtual void on_request_end(flow& f, const header_list& trailers) = 0;
-  /** The final (non-1xx) response head as the origin sent it, or Hark's synthetic one. */
+  /** The final (non-1xx) response head as the origin sent it. Not called when Hark answers
+   *  itself (synthetic 502/504): such flows end with an error and no response. */
   virtual void on_response_head(flow& f, const http_head& head) = 0;
   virtual void on_response_body(flow& f, std::string_view bytes) = 0;
   virtual void on_response_end(flow& f, const header_list& trailers) = 0;

@@ -13,7 +13,9 @@ using clock = std::chrono::system_clock;
 
 /** Milliseconds since the Unix epoch. */
 std::int64_t unix_ms(clock::time_point t) noexcept;
-inline std::int64_t now_ms() noexcept { return unix_ms(clock::now()); }
+inline std::int64_t now_ms() noexcept {
+  return unix_ms(clock::now());
+}
 
 /** Microseconds since the Unix epoch (the store's time unit for entries). */
 std::int64_t unix_us(clock::time_point t) noexcept;

@@ -63,12 +63,13 @@ class message_parser final : private boost::beast::http::basic_parser<IsRequest>
   std::uint64_t body_bytes() const noexcept { return body_bytes_; }
 
  private:
-  void on_request_impl(boost::beast::http::verb, boost::beast::string_view method, boost::beast::string_view target,
-                       int version, boost::system::error_code& ec) override;
+  void on_request_impl(boost::beast::http::verb, boost::beast::string_view method,
+                       boost::beast::string_view target, int version,
+                       boost::system::error_code& ec) override;
   void on_response_impl(int status, boost::beast::string_view reason, int version,
                         boost::system::error_code& ec) override;
-  void on_field_impl(boost::beast::http::field, boost::beast::string_view name, boost::beast::string_view value,
-                     boost::system::error_code& ec) override;
+  void on_field_impl(boost::beast::http::field, boost::beast::string_view name,
+                     boost::beast::string_view value, boost::system::error_code& ec) override;
   void on_header_impl(boost::system::error_code& ec) override;
   void on_body_init_impl(const boost::optional<std::uint64_t>& content_length,
                          boost::system::error_code& ec) override;

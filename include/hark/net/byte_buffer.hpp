@@ -14,9 +14,7 @@ class byte_buffer {
   explicit byte_buffer(std::size_t initial = 16 * 1024) : storage_(initial) {}
 
   /** Unconsumed bytes. Invalidated by prepare() and consume(). */
-  std::string_view data() const noexcept {
-    return {storage_.data() + begin_, end_ - begin_};
-  }
+  std::string_view data() const noexcept { return {storage_.data() + begin_, end_ - begin_}; }
   std::size_t size() const noexcept { return end_ - begin_; }
   bool empty() const noexcept { return begin_ == end_; }
 

@@ -3,6 +3,7 @@
 // keep-alive connections keyed by (host, port).
 
 #include "hark/core/errc.hpp"
+#include "hark/net/duplex.hpp"
 #include "hark/net/watchdog.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -10,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -18,10 +20,14 @@
 namespace hark::net {
 
 struct upstream_connection {
-  boost::asio::ip::tcp::socket socket;
-  std::string key;  ///< pool key, `host:port`
+  boost::asio::ip::tcp::socket socket;  ///< moved into `tls` when the connection is TLS
+  std::string key;                      ///< pool key, `host:port`
   boost::asio::ip::tcp::endpoint remote;
   bool reused = false;  ///< taken from the pool (may have been closed by the peer meanwhile)
+  std::unique_ptr<tls_owning_socket> tls;
+
+  /** The connection's byte stream (TLS when established). */
+  duplex io() { return tls ? duplex(*tls) : duplex(socket); }
 };
 
 struct connect_outcome {

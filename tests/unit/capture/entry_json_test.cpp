@@ -225,10 +225,10 @@ TEST(entry_json, stored_document_lists_seed_fields_in_seed_order) {
   r.id = "01J00000000000000000000000";
   const auto text = hark::capture::to_json_string(r);
   std::size_t last = 0;
-  for (const char* key : {"\"id\"", "\"url\"", "\"clientAddr\"", "\"remoteAddr\"",
-                          "\"httpVersion\"", "\"transactionType\"", "\"request\"",
-                          "\"response\"", "\"isWebSocket\"", "\"tls\"", "\"http2\"",
-                          "\"timings\"", "\"process\"", "\"sessionId\""}) {
+  for (const char* key :
+       {"\"id\"", "\"url\"", "\"clientAddr\"", "\"remoteAddr\"", "\"httpVersion\"",
+        "\"transactionType\"", "\"request\"", "\"response\"", "\"isWebSocket\"", "\"tls\"",
+        "\"http2\"", "\"timings\"", "\"process\"", "\"sessionId\""}) {
     const auto at = text.find(key);
     ASSERT_NE(at, std::string::npos) << key;
     EXPECT_GE(at, last) << key;

@@ -29,9 +29,9 @@ TEST(json_writer, escapes_quotes_backslashes_and_controls) {
 TEST(json_writer, keeps_valid_utf8_and_replaces_invalid_bytes) {
   EXPECT_EQ(escaped("h\xC3\xA9llo \xF0\x9F\x98\x80"), "\"h\xC3\xA9llo \xF0\x9F\x98\x80\"");
   EXPECT_EQ(escaped("\xFF"), "\"\xEF\xBF\xBD\"");
-  EXPECT_EQ(escaped("a\xC3"), "\"a\xEF\xBF\xBD\"");            // truncated sequence
+  EXPECT_EQ(escaped("a\xC3"), "\"a\xEF\xBF\xBD\"");  // truncated sequence
   EXPECT_EQ(escaped("\xED\xA0\x80"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");  // surrogate
-  EXPECT_EQ(escaped("\xC0\xAF"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");  // overlong
+  EXPECT_EQ(escaped("\xC0\xAF"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");                  // overlong
   // Whatever the input, the output parses as JSON.
   std::string all;
   for (int i = 0; i < 256; ++i) {
