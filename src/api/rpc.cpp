@@ -497,9 +497,10 @@ std::optional<std::string> answer(context& ctx, const json& request, bool within
     return error_response(id, {rpc_code::method_not_found, "unknown method '" + name + "'"});
   }
   if (!within_budget) {
-    return error_response(id, {rpc_code::response_too_large,
-                               "this batch's responses exceed 32 MiB: send the call again, "
-                               "alone or in a smaller batch"});
+    return error_response(
+        id, {rpc_code::response_too_large,
+             "this batch's responses exceed " + std::to_string(batch_response_budget >> 20) +
+                 " MiB: send the call again, alone or in a smaller batch"});
   }
   const auto params = request.find("params");
   auto result = invoke(ctx, *m, params == request.end() ? nullptr : &*params);

@@ -10,6 +10,10 @@
 #include "hark/store/catalog.hpp"
 #include "hark/store/writer.hpp"
 #include "hark/tls/ca.hpp"
+#include "hark/tls/context_cache.hpp"
+#include "hark/tls/keylog.hpp"
+#include "hark/tls/leaf.hpp"
+#include "hark/tls/upstream_context.hpp"
 
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -145,6 +149,19 @@ int run_daemon(const config& cfg) {
   try {
     std::filesystem::create_directories(cfg.data_dir);
     const auto ca = tls::certificate_authority::load_or_create({cfg.ca_dir, cfg.ca_key_type});
+    // TLS interception (SPEC §3): one leaf key per process, contexts cached per name set.
+    std::unique_ptr<tls::keylog_file> keylog;
+    if (cfg.keylog) {
+      keylog = std::make_unique<tls::keylog_file>(*cfg.keylog);
+    } else if (const char* env = std::getenv("SSLKEYLOGFILE"); env != nullptr && *env != '\0') {
+      keylog = std::make_unique<tls::keylog_file>(env);
+    }
+    const tls::leaf_issuer issuer(ca);
+    tls::context_cache_options cache_options;
+    cache_options.keylog = keylog.get();
+    tls::context_cache certificates(issuer, cache_options);
+    const auto upstream_tls =
+        tls::make_upstream_context({!cfg.ssl_insecure, cfg.upstream_ca, keylog.get()});
 
     capture::recording_state recording;
     store::database api_db(cfg.database_path());
@@ -163,6 +180,8 @@ int run_daemon(const config& cfg) {
     layers::proxy_services services{cfg, recorder, &processes};
     services.ca_pem = ca.cert_pem();
     services.ca_der = ca.cert_der();
+    services.certificates = &certificates;
+    services.upstream_tls = upstream_tls;
     std::vector<std::unique_ptr<layers::worker_state>> states;
     for (unsigned i = 0; i < n_workers; ++i) {
       states.push_back(std::make_unique<layers::worker_state>(services));

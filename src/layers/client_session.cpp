@@ -190,6 +190,7 @@ bool client_session::resolve_target(const capture::http_head& head, exchange_tar
       t.origin_form = target;
       return true;
     }
+    t.scheme = client_tls_ ? "https" : "http";
     t.host = tunnel_->first;
     t.port = tunnel_->second;
     t.origin_form = target;
@@ -301,10 +302,6 @@ asio::awaitable<void> client_session::relay_tunnel() {
   // not to this tunnel.
   upstream_buf_.clear();
   co_await relay_raw(std::move(*outcome.connection));
-}
-
-asio::awaitable<void> client_session::intercept_tls() {
-  co_await relay_tunnel();
 }
 
 asio::awaitable<bool> client_session::serve_local(http1::request_parser& p,

@@ -15,6 +15,7 @@
 #include "hark/net/byte_buffer.hpp"
 #include "hark/net/duplex.hpp"
 #include "hark/net/watchdog.hpp"
+#include "hark/tls/client_hello.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -67,7 +68,13 @@ class client_session {
   asio::awaitable<void> handle_connect(http1::request_parser& p);
   asio::awaitable<tunnel_kind> peek_tunnel();
   asio::awaitable<void> relay_tunnel();
+  // tls_intercept.cpp: TLS interception of a tunnel
   asio::awaitable<void> intercept_tls();
+  asio::awaitable<std::optional<tls::client_hello>> peek_client_hello();
+  asio::awaitable<std::optional<net::upstream_connection>> connect_tls_upstream();
+  asio::awaitable<void> handshake_with_client(const tls::client_hello& hello,
+                                              const std::vector<std::string>& names,
+                                              std::optional<std::string> alpn);
   asio::awaitable<bool> serve_local(http1::request_parser& p, const exchange_target& t);
   asio::awaitable<void> relay_raw(net::upstream_connection upstream);
   asio::awaitable<bool> write_client(std::string_view bytes);
@@ -95,7 +102,20 @@ class client_session {
   net::byte_buffer upstream_buf_;
   std::string head_out_;
   std::optional<std::pair<std::string, std::uint16_t>> tunnel_;  ///< CONNECT authority
+  // Interception state (tls_intercept.cpp): the upstream of this client connection, or why
+  // there is none; the TLS details every entry of the connection carries.
+  std::optional<net::upstream_connection> tls_upstream_;
+  std::optional<capture::flow_error> tls_upstream_error_;
+  capture::tls_details tls_info_;
+  std::string tls_server_name_;
+  std::vector<std::string> tls_alpn_offer_;
+  std::optional<double> tls_upstream_ssl_ms_;  ///< phases of the latest upstream connect,
+  std::optional<double> tls_upstream_dns_ms_;  ///< reported by the first exchange that uses it
+  std::optional<double> tls_upstream_connect_ms_;
 };
+
+/** Whether `host` matches one of the passthrough patterns (`example.com`, `*.example.com`). */
+bool is_passthrough(const std::vector<std::string>& patterns, std::string_view host);
 
 /** Copies bytes `from` → `to` until EOF or error; shuts down `to`'s sending side at EOF. */
 asio::awaitable<void> copy_stream(net::duplex from, net::byte_buffer& pending, net::duplex to);

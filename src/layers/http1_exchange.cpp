@@ -226,6 +226,7 @@ asio::awaitable<bool> client_session::exchange(http1::request_parser& p, const e
   f.host = t.host;
   f.port = t.port;
   f.url = t.url;
+  f.tls = tls_info_;
   f.timings.started_at = std::chrono::system_clock::now();
   f.started = steady::now();
   sink.on_request_head(f, p.head());
@@ -245,7 +246,32 @@ asio::awaitable<bool> client_session::exchange(http1::request_parser& p, const e
   // again on a new one: the peer closed an idle keep-alive connection (RFC 9112 §9.3.1).
   for (int attempt = 0; attempt < 2; ++attempt) {
     const auto blocked_at = steady::now();
-    up = worker_.pool.take(key);
+    if (client_tls_) {
+      // An intercepted connection has its own upstream, made eagerly (tls_intercept.cpp).
+      if (tls_upstream_ && tls_upstream_->tls && tls_upstream_->tls->next_layer().is_open()) {
+        up = std::move(tls_upstream_);
+      } else if (!tls_upstream_error_) {
+        up = co_await connect_tls_upstream();
+      }
+      f.timings.dns = std::exchange(tls_upstream_dns_ms_, std::nullopt);
+      f.timings.connect = std::exchange(tls_upstream_connect_ms_, std::nullopt);
+      f.timings.ssl = std::exchange(tls_upstream_ssl_ms_, std::nullopt);
+      tls_upstream_.reset();
+      if (!up) {
+        const auto& e = *tls_upstream_error_;
+        const auto code = e.code == "upstream_cert_invalid" ? errc::upstream_cert_invalid
+                          : e.code == "upstream_timeout"    ? errc::upstream_timeout
+                          : e.code == "dns_failed"          ? errc::dns_failed
+                                                            : errc::connect_failed;
+        const auto message = e.message;
+        if (code != errc::upstream_cert_invalid) {
+          tls_upstream_error_.reset();  // transient: the next request tries again
+        }
+        co_return co_await fail_exchange(f, p, code, message);
+      }
+    } else {
+      up = worker_.pool.take(key);
+    }
     f.timings.blocked = ms_between(blocked_at, steady::now());
     if (!up) {
       auto connected =
@@ -313,7 +339,12 @@ asio::awaitable<bool> client_session::exchange(http1::request_parser& p, const e
     co_return co_await fail_exchange(f, p, code, out.error->message);
   }
   if (out.reuse_upstream) {
-    worker_.pool.give_back(std::move(*up));
+    if (client_tls_) {
+      up->reused = true;
+      tls_upstream_ = std::move(up);
+    } else {
+      worker_.pool.give_back(std::move(*up));
+    }
   }
   sink.on_flow_end(f, capture::flow_outcome{out.error});
   co_return out.keep_client && !out.error;

@@ -358,8 +358,8 @@ std::optional<parse_result> check_record_header(std::string_view header, int ind
     return fail(parse_status::malformed, where + "empty handshake record");
   }
   if (length > max_record_length) {
-    return fail(parse_status::malformed, where + "length " + std::to_string(length) +
-                                             " exceeds " + std::to_string(max_record_length));
+    return fail(parse_status::malformed, where + "length " + std::to_string(length) + " exceeds " +
+                                             std::to_string(max_record_length));
   }
   return std::nullopt;
 }
@@ -369,8 +369,8 @@ std::optional<parse_result> check_record_header(std::string_view header, int ind
 std::optional<parse_result> check_handshake_header(std::string_view header,
                                                    std::size_t& message_length) {
   if (byte_at(header, 0) != handshake_client_hello) {
-    return fail(parse_status::malformed, "handshake type " + std::to_string(byte_at(header, 0)) +
-                                             " is not ClientHello (1)");
+    return fail(parse_status::malformed,
+                "handshake type " + std::to_string(byte_at(header, 0)) + " is not ClientHello (1)");
   }
   if (header.size() < handshake_header_length) {
     return std::nullopt;
@@ -420,12 +420,13 @@ parse_result parse_client_hello(std::string_view input) {
     if (header.size() < record_header_length) {
       break;
     }
-    const std::size_t length = static_cast<std::size_t>(byte_at(header, 3)) << 8 | byte_at(header, 4);
+    const std::size_t length =
+        static_cast<std::size_t>(byte_at(header, 3)) << 8 | byte_at(header, 4);
     const std::size_t before = message.size();
     message.append(input.substr(pos + record_header_length, length));
     if (message_length == 0 && !message.empty()) {
-      if (auto failed = check_handshake_header(std::string_view(message).substr(0, 4),
-                                               message_length)) {
+      if (auto failed =
+              check_handshake_header(std::string_view(message).substr(0, 4), message_length)) {
         return *std::move(failed);
       }
     }

@@ -270,7 +270,7 @@ void set_alpn_choice(SSL* ssl, std::optional<std::string> protocol) {
     throw_openssl("cannot store the ALPN choice");
   }
   delete previous;
-  next.release();  // now owned by `ssl`, freed by free_alpn_choice
+  static_cast<void>(next.release());  // now owned by `ssl`, freed by free_alpn_choice
 }
 
 }  // namespace hark::tls

@@ -193,7 +193,7 @@ void add_subject_alt_names(X509* cert, const std::vector<std::string>& names) {
     if (sk_GENERAL_NAME_push(general_names.get(), general.get()) <= 0) {
       throw_openssl("cannot add a subject alternative name");
     }
-    general.release();  // now owned by the stack
+    static_cast<void>(general.release());  // now owned by the stack
   }
   // Not critical: the subject is not empty (RFC 5280 §4.2.1.6).
   if (X509_add1_ext_i2d(cert, NID_subject_alt_name, general_names.get(), 0, X509V3_ADD_DEFAULT) !=

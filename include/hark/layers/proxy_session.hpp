@@ -6,6 +6,7 @@
 #include "hark/capture/process_resolver.hpp"
 #include "hark/core/config.hpp"
 #include "hark/net/upstream.hpp"
+#include "hark/tls/context_cache.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -23,6 +24,11 @@ struct proxy_services {
   std::string proxy_address;                       ///< `127.0.0.1:8888`, for the onboarding page
   std::string ca_pem;
   std::string ca_der;
+  /** Server contexts for intercepted connections; null: TLS is relayed, not intercepted. */
+  tls::context_cache* certificates = nullptr;
+  /** Client context for TLS to origins (verification per --ssl-insecure / --upstream-ca). */
+  std::shared_ptr<SSL_CTX> upstream_tls;
+  std::atomic<std::uint64_t> tls_failures{0};
   std::atomic<std::uint64_t> connections_open{0};
   std::atomic<std::uint64_t> connections_total{0};
   std::atomic<std::uint64_t> tunnels_relayed{0};

@@ -98,6 +98,8 @@ constexpr bool is_grease(std::uint16_t value) noexcept {
 
 /** True for the one-byte GREASE values of RFC 8701 §2 for PSK key exchange modes
  *  (0x0B, 0x2A, 0x49, 0x68, 0x87, 0xA6, 0xC5, 0xE4). */
-constexpr bool is_grease_u8(std::uint8_t value) noexcept { return value % 0x1f == 0x0b; }
+constexpr bool is_grease_u8(std::uint8_t value) noexcept {
+  return value % 0x1f == 0x0b;
+}
 
 }  // namespace hark::tls

@@ -26,8 +26,8 @@ std::string cipher_suite_name(std::uint16_t value);
 std::string extension_name(std::uint16_t value);
 /** IANA supported group names: "x25519", "secp256r1", "X25519MLKEM768", "ffdhe2048". */
 std::string group_name(std::uint16_t value);
-/** IANA signature scheme names: "ecdsa_secp256r1_sha256", "rsa_pss_rsae_sha256"; TLS 1.2
- *  (hash, signature) pairs without a scheme name are named "<signature>_<hash>". */
+/** IANA signature scheme names: "ecdsa_secp256r1_sha256", "rsa_pss_rsae_sha256"; the TLS 1.2
+ *  (hash, signature) pairs with SHA-1 and SHA-224 as OpenSSL names them ("rsa_pkcs1_sha1"). */
 std::string signature_scheme_name(std::uint16_t value);
 /** IANA alert description names: "handshake_failure", "unknown_ca", "certificate_unknown". */
 std::string alert_name(std::uint8_t value);

@@ -1,0 +1,274 @@
+// TLS interception of a CONNECT tunnel (SPEC §3), mitmproxy's eager strategy:
+//
+//   peek ClientHello (bytes stay in the socket) ─► passthrough? ─yes─► raw relay
+//        │ no
+//        ▼
+//   connect upstream, TLS with the client's SNI and ALPN (h2 / http/1.1 only), verify
+//        │ (a verification failure is remembered: every request then gets 502)
+//        ▼
+//   leaf for SNI + the upstream certificate's names ─► client handshake selecting exactly the
+//   upstream's ALPN ─► HTTP/1.1 exchanges over both TLS streams (scheme https)
+
+#include "client_session.hpp"
+
+#include "hark/core/ids.hpp"
+#include "hark/tls/client_hello.hpp"
+#include "hark/tls/context_cache.hpp"
+#include "hark/tls/fingerprint.hpp"
+#include "hark/tls/names.hpp"
+#include "hark/tls/upstream_context.hpp"
+
+#include <openssl/x509v3.h>
+#include <spdlog/spdlog.h>
+#include <boost/asio/steady_timer.hpp>
+
+#include <vector>
+
+namespace hark::layers {
+
+namespace {
+
+/** The DNS names and IP addresses of the certificate's subjectAltName (for the forged leaf,
+ *  mitmproxy's `upstream_cert`). */
+std::vector<std::string> subject_alt_names(X509* cert) {
+  std::vector<std::string> out;
+  if (cert == nullptr) {
+    return out;
+  }
+  auto* names =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  if (names == nullptr) {
+    return out;
+  }
+  const int count = sk_GENERAL_NAME_num(names);
+  for (int i = 0; i < count && out.size() < 100; ++i) {
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
+    if (name->type == GEN_DNS) {
+      const auto* s = name->d.dNSName;
+      out.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                       static_cast<std::size_t>(ASN1_STRING_length(s)));
+    } else if (name->type == GEN_IPADD) {
+      const auto* s = name->d.iPAddress;
+      const auto* bytes = ASN1_STRING_get0_data(s);
+      boost::system::error_code ec;
+      if (ASN1_STRING_length(s) == 4) {
+        asio::ip::address_v4::bytes_type b{};
+        std::copy(bytes, bytes + 4, b.begin());
+        out.push_back(asio::ip::address_v4(b).to_string());
+      } else if (ASN1_STRING_length(s) == 16) {
+        asio::ip::address_v6::bytes_type b{};
+        std::copy(bytes, bytes + 16, b.begin());
+        out.push_back(asio::ip::address_v6(b).to_string());
+      }
+    }
+  }
+  GENERAL_NAMES_free(names);
+  return out;
+}
+
+/** `example.com` matches exactly; `*.example.com` matches its subdomains (SPEC §3). */
+bool matches_pattern(std::string_view pattern, std::string_view host) {
+  if (pattern.size() > 2 && pattern.substr(0, 2) == "*.") {
+    const auto suffix = pattern.substr(1);  // ".example.com"
+    return host.size() > suffix.size() &&
+           http1::iequals(host.substr(host.size() - suffix.size()), suffix);
+  }
+  return http1::iequals(pattern, host);
+}
+
+capture::named_u16 named(std::uint16_t value, std::string name) {
+  return capture::named_u16{value, std::move(name)};
+}
+
+}  // namespace
+
+bool is_passthrough(const std::vector<std::string>& patterns, std::string_view host) {
+  for (const auto& p : patterns) {
+    if (matches_pattern(p, host)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+asio::awaitable<std::optional<tls::client_hello>> client_session::peek_client_hello() {
+  std::vector<char> peeked(tls::max_client_hello_length + 4 * 1024);
+  std::size_t last = 0;
+  dog_.reset_fired();
+  dog_.arm(services_.cfg.header_timeout, client_);
+  asio::steady_timer pause(client_.get_executor());
+  for (;;) {
+    auto [wec] = co_await client_.async_wait(tcp::socket::wait_read, use_nothrow);
+    boost::system::error_code ec;
+    const auto n = wec ? 0 : client_.receive(asio::buffer(peeked), tcp::socket::message_peek, ec);
+    if (wec || ec || n == 0) {
+      dog_.disarm();
+      spdlog::info("connection {}: client closed before its ClientHello was complete", info_.id);
+      ++services_.tls_failures;
+      co_return std::nullopt;
+    }
+    auto result = tls::parse_client_hello(std::string_view(peeked.data(), n));
+    if (result.status == tls::parse_status::complete) {
+      dog_.disarm();
+      co_return std::move(result.hello);
+    }
+    if (result.status != tls::parse_status::need_more || n == peeked.size()) {
+      dog_.disarm();
+      spdlog::info("connection {}: invalid ClientHello for {}: {}", info_.id, tunnel_->first,
+                   result.error.empty() ? "too large" : result.error);
+      ++services_.tls_failures;
+      co_return std::nullopt;
+    }
+    if (n == last) {
+      // The rest of the hello has not arrived: peeking again at once would spin.
+      pause.expires_after(std::chrono::milliseconds(2));
+      co_await pause.async_wait(use_nothrow);
+    }
+    last = n;
+  }
+}
+
+asio::awaitable<std::optional<net::upstream_connection>> client_session::connect_tls_upstream() {
+  const auto& cfg = services_.cfg;
+  auto outcome =
+      co_await net::connect_upstream(tunnel_->first, tunnel_->second, cfg.connect_timeout, dog_);
+  if (!outcome.connection) {
+    tls_upstream_error_ =
+        capture::flow_error{std::string(to_string(outcome.error)), outcome.message};
+    co_return std::nullopt;
+  }
+  tls_upstream_dns_ms_ = outcome.dns_ms;
+  tls_upstream_connect_ms_ = outcome.connect_ms;
+  auto conn = std::move(*outcome.connection);
+  SSL* ssl = SSL_new(services_.upstream_tls.get());
+  if (ssl == nullptr) {
+    throw std::runtime_error("SSL_new failed for an upstream connection");
+  }
+  try {
+    tls::prepare_upstream_ssl(ssl, tls_server_name_, tls_alpn_offer_, !cfg.ssl_insecure);
+  } catch (...) {
+    SSL_free(ssl);
+    throw;
+  }
+  conn.tls = std::make_unique<net::tls_owning_socket>(std::move(conn.socket), ssl);
+  const auto started = std::chrono::steady_clock::now();
+  dog_.reset_fired();
+  dog_.arm(cfg.connect_timeout, conn.tls->next_layer());
+  auto [ec] = co_await conn.tls->async_handshake(asio::ssl::stream_base::client, use_nothrow);
+  dog_.disarm();
+  tls_upstream_ssl_ms_ =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  if (ec) {
+    const auto where = net::upstream_key(tunnel_->first, tunnel_->second);
+    if (SSL_get_verify_result(conn.tls->native_handle()) != X509_V_OK) {
+      tls_upstream_error_ = capture::flow_error{
+          std::string(to_string(errc::upstream_cert_invalid)),
+          "hark: certificate of " + tls_server_name_ +
+              " is not trusted: " + tls::verify_failure_reason(conn.tls->native_handle())};
+    } else if (dog_.fired()) {
+      tls_upstream_error_ =
+          capture::flow_error{std::string(to_string(errc::upstream_timeout)),
+                              "hark: " + where + " did not answer within " +
+                                  std::to_string(cfg.connect_timeout.count()) + " s"};
+    } else {
+      tls_upstream_error_ =
+          capture::flow_error{std::string(to_string(errc::connect_failed)),
+                              "hark: TLS handshake with " + where + " failed: " + ec.message()};
+    }
+    co_return std::nullopt;
+  }
+  tls_upstream_error_.reset();
+  co_return std::move(conn);
+}
+
+asio::awaitable<void> client_session::intercept_tls() {
+  if (services_.certificates == nullptr || !services_.upstream_tls) {
+    co_await relay_tunnel();
+    co_return;
+  }
+  auto hello = co_await peek_client_hello();
+  if (!hello) {
+    co_return;
+  }
+  const auto& patterns = services_.cfg.passthrough;
+  if (is_passthrough(patterns, tunnel_->first) ||
+      (hello->sni && is_passthrough(patterns, *hello->sni))) {
+    co_await relay_tunnel();
+    co_return;
+  }
+  tls_server_name_ = hello->sni.value_or(tunnel_->first);
+  // Until HTTP/2 is relayed, only http/1.1 is offered upstream (h2 clients fall back to it).
+  tls_alpn_offer_.clear();
+  for (const auto& protocol : hello->alpn) {
+    if (protocol == "http/1.1") {
+      tls_alpn_offer_.push_back(protocol);
+    }
+  }
+  auto upstream = co_await connect_tls_upstream();
+  std::vector<std::string> names{tls_server_name_};
+  std::optional<std::string> alpn;
+  if (upstream) {
+    SSL* ssl = upstream->tls->native_handle();
+    for (auto& name : subject_alt_names(SSL_get0_peer_certificate(ssl))) {
+      names.push_back(std::move(name));
+    }
+    const unsigned char* selected = nullptr;
+    unsigned int length = 0;
+    SSL_get0_alpn_selected(ssl, &selected, &length);
+    if (length > 0) {
+      alpn.emplace(reinterpret_cast<const char*>(selected), length);
+    }
+  } else if (!tls_alpn_offer_.empty()) {
+    alpn = tls_alpn_offer_.front();  // no upstream: Hark answers the client itself (502)
+  }
+  co_await handshake_with_client(*hello, names, alpn);
+  if (!client_tls_) {
+    co_return;
+  }
+  tls_upstream_ = std::move(upstream);
+  co_await serve_requests(false);
+}
+
+asio::awaitable<void> client_session::handshake_with_client(const tls::client_hello& hello,
+                                                            const std::vector<std::string>& names,
+                                                            std::optional<std::string> alpn) {
+  std::shared_ptr<SSL_CTX> ctx;
+  try {
+    ctx = services_.certificates->get(names);
+  } catch (const std::exception& e) {
+    spdlog::warn("connection {}: no certificate for {}: {}", info_.id, tls_server_name_, e.what());
+    co_return;
+  }
+  SSL* ssl = SSL_new(ctx.get());
+  if (ssl == nullptr) {
+    co_return;
+  }
+  tls::set_alpn_choice(ssl, std::move(alpn));
+  auto stream = std::make_unique<net::tls_over_socket>(client_, ssl);
+  dog_.reset_fired();
+  dog_.arm(services_.cfg.header_timeout, client_);
+  auto [ec] = co_await stream->async_handshake(asio::ssl::stream_base::server, use_nothrow);
+  dog_.disarm();
+  if (ec) {
+    // Typically the client does not trust Hark's CA (or pins its certificates).
+    spdlog::info("connection {}: TLS handshake with the client for {} failed: {}", info_.id,
+                 tls_server_name_, dog_.fired() ? "timed out" : ec.message());
+    ++services_.tls_failures;
+    co_return;
+  }
+  SSL* s = stream->native_handle();
+  tls_info_.connection_id = ids::new_ulid();
+  const auto version = static_cast<std::uint16_t>(SSL_version(s));
+  tls_info_.tls_version = named(version, tls::version_name(version));
+  if (const SSL_CIPHER* cipher = SSL_get_current_cipher(s)) {
+    const auto id = static_cast<std::uint16_t>(SSL_CIPHER_get_protocol_id(cipher));
+    tls_info_.cipher_suite = named(id, tls::cipher_suite_name(id));
+  }
+  const auto j3 = tls::ja3(hello);
+  tls_info_.ja3 = capture::ja3_fingerprint{j3.string, j3.hash};
+  const auto j4 = tls::ja4(hello);
+  tls_info_.ja4 = capture::ja4_fingerprint{j4.raw, j4.hashed};
+  client_tls_ = std::move(stream);
+}
+
+}  // namespace hark::layers
