@@ -18,7 +18,10 @@ DEBIAN_PACKAGES="build-essential cmake ninja-build ccache pkg-config git ca-cert
   libboost1.81-dev libboost-url1.81-dev libssl-dev libnghttp2-dev nlohmann-json3-dev
   libsqlite3-dev libspdlog-dev libgtest-dev libgmock-dev libcli11-dev libtomlplusplus-dev
   libsystemd-dev libbenchmark-dev zlib1g-dev libbrotli-dev libzstd-dev
-  python3 curl sqlite3 openssl nghttp2-client"
+  python3 curl sqlite3 openssl nghttp2-client clang-14 libclang-rt-14-dev"
+
+# The npm package the JA3/JA4 cross-check test compares Hark with (tests/integration).
+JA_REFERENCE_PACKAGE="read-tls-client-hello@2.0.0"
 
 log() { printf 'hark.sh: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -44,13 +47,35 @@ cmd_deps() {
     status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
     [ "$status" = "installed" ] || missing+=("$pkg")
   done
+  # Node.js drives the fingerprint cross-check; a Node.js already installed (e.g. a newer one
+  # from another repository, which bundles npm) is kept.
+  if ! command -v node >/dev/null 2>&1; then
+    missing+=(nodejs npm)
+  fi
   if [ "${#missing[@]}" -eq 0 ]; then
     log "deps: all packages present"
+  else
+    log "deps: installing ${missing[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+  fi
+  npm_deps
+}
+
+# The reference JA3/JA4 implementation, into tests/integration/node_modules (needs Node ≥ 20;
+# with an older Node the cross-check test skips and says why).
+npm_deps() {
+  local dir="$ROOT/tests/integration" major
+  [ -d "$dir/node_modules/read-tls-client-hello" ] && return 0
+  command -v npm >/dev/null 2>&1 || { log "deps: npm missing, JA4 cross-check skipped"; return 0; }
+  major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+  if [ "$major" -lt 20 ]; then
+    log "deps: Node.js $major < 20, JA4 cross-check skipped"
     return 0
   fi
-  log "deps: installing ${missing[*]}"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get update
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+  log "deps: npm install $JA_REFERENCE_PACKAGE"
+  npm install --no-save --no-audit --no-fund --prefix "$dir" "$JA_REFERENCE_PACKAGE" >/dev/null ||
+    log "deps: npm install failed, JA4 cross-check skipped"
 }
 
 # build_dir FLAVOR -> prints build/FLAVOR
@@ -93,6 +118,26 @@ run_ctest() {
   (cd "$dir" && ctest --output-on-failure -j2 --timeout 600)
 }
 
+# A short libFuzzer run of the ClientHello reader (tests/fuzz), built with clang in build/fuzz.
+run_fuzz() {
+  local dir seconds=${HARK_FUZZ_SECONDS:-30}
+  dir=$(build_dir fuzz)
+  if ! command -v clang++-14 >/dev/null 2>&1; then
+    log "fuzz: clang++-14 missing"
+    return 1
+  fi
+  log "fuzz: building $dir"
+  cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_CXX_COMPILER=clang++-14 -DHARK_BUILD_APP=OFF -DHARK_BUILD_BENCH=OFF \
+    -DHARK_MODULES="core;tls" >/dev/null || return
+  cmake --build "$dir" --target hark_client_hello_fuzz -j "$(nproc)" || return
+  mkdir -p "$dir/corpus"
+  log "fuzz: ${seconds} s of hark_client_hello_fuzz"
+  "$dir/tests/fuzz/hark_client_hello_fuzz" -max_total_time="$seconds" -print_final_stats=1 \
+    "$dir/corpus" 2>"$dir/fuzz.log" || { tail -n 40 "$dir/fuzz.log" >&2; return 1; }
+  grep -E '^(stat::number_of_executed_units|Done)' "$dir/fuzz.log" >&2 || true
+}
+
 cmd_test() {
   local release_rc=0 asan_rc=0 build_rc=0
   cmd_deps
@@ -113,13 +158,17 @@ cmd_test() {
     asan_rc=$build_rc
   fi
 
+  local fuzz_rc=0
+  run_fuzz || fuzz_rc=$?
+
   local verdict=PASS
-  if [ "$release_rc" -ne 0 ] || [ "$asan_rc" -ne 0 ]; then
+  if [ "$release_rc" -ne 0 ] || [ "$asan_rc" -ne 0 ] || [ "$fuzz_rc" -ne 0 ]; then
     verdict=FAIL
   fi
-  printf 'hark.sh test: %s (release: %s, asan: %s)\n' "$verdict" \
+  printf 'hark.sh test: %s (release: %s, asan: %s, fuzz: %s)\n' "$verdict" \
     "$([ "$release_rc" -eq 0 ] && echo passed || echo "failed ($release_rc)")" \
-    "$([ "$asan_rc" -eq 0 ] && echo passed || echo "failed ($asan_rc)")"
+    "$([ "$asan_rc" -eq 0 ] && echo passed || echo "failed ($asan_rc)")" \
+    "$([ "$fuzz_rc" -eq 0 ] && echo passed || echo "failed ($fuzz_rc)")"
   [ "$verdict" = PASS ]
 }
 

@@ -88,6 +88,11 @@ response get_response_body(call& c);
 response get_websocket_messages(call& c);
 response get_stats(call& c);
 
+response get_tls_failures(call& c);
+response list_passthrough(call& c);
+response add_passthrough(call& c);
+response delete_passthrough(call& c);
+
 response get_health(call& c);
 response get_ca_pem(call& c);
 response get_ca_der(call& c);

@@ -164,6 +164,14 @@ int run_daemon(const config& cfg) {
         tls::make_upstream_context({!cfg.ssl_insecure, cfg.upstream_ca, keylog.get()});
 
     capture::recording_state recording;
+    capture::tls_registry tls_registry;
+    for (const auto& pattern : cfg.passthrough) {
+      if (!capture::tls_registry::valid_pattern(pattern)) {
+        throw startup_error("invalid --passthrough pattern '" + pattern +
+                            "' (use example.com or *.example.com)");
+      }
+      tls_registry.add_passthrough(pattern);
+    }
     store::database api_db(cfg.database_path());
     store::catalog catalog(api_db);
     const auto active = ensure_default_session(catalog);
@@ -182,6 +190,7 @@ int run_daemon(const config& cfg) {
     services.ca_der = ca.cert_der();
     services.certificates = &certificates;
     services.upstream_tls = upstream_tls;
+    services.tls = &tls_registry;
     std::vector<std::unique_ptr<layers::worker_state>> states;
     for (unsigned i = 0; i < n_workers; ++i) {
       states.push_back(std::make_unique<layers::worker_state>(services));
@@ -201,6 +210,7 @@ int run_daemon(const config& cfg) {
 
     asio::io_context api_ioc(1);
     api::context api_ctx{catalog, recording, &writer.stats(), cfg.api_token};
+    api_ctx.tls = &tls_registry;
     api_ctx.ca_pem = ca.cert_pem();
     api_ctx.ca_der = ca.cert_der();
     std::optional<api::server> api_server;

@@ -75,6 +75,7 @@ class client_session {
   asio::awaitable<void> handshake_with_client(const tls::client_hello& hello,
                                               const std::vector<std::string>& names,
                                               std::optional<std::string> alpn);
+  void record_tls_failure(std::string reason, std::optional<capture::named_u8> alert = {});
   asio::awaitable<bool> serve_local(http1::request_parser& p, const exchange_target& t);
   asio::awaitable<void> relay_raw(net::upstream_connection upstream);
   asio::awaitable<bool> write_client(std::string_view bytes);
@@ -113,9 +114,6 @@ class client_session {
   std::optional<double> tls_upstream_dns_ms_;  ///< reported by the first exchange that uses it
   std::optional<double> tls_upstream_connect_ms_;
 };
-
-/** Whether `host` matches one of the passthrough patterns (`example.com`, `*.example.com`). */
-bool is_passthrough(const std::vector<std::string>& patterns, std::string_view host);
 
 /** Copies bytes `from` → `to` until EOF or error; shuts down `to`'s sending side at EOF. */
 asio::awaitable<void> copy_stream(net::duplex from, net::byte_buffer& pending, net::duplex to);

@@ -15,11 +15,14 @@
 #include "hark/tls/client_hello.hpp"
 #include "hark/tls/context_cache.hpp"
 #include "hark/tls/fingerprint.hpp"
+#include "hark/tls/leaf.hpp"
 #include "hark/tls/names.hpp"
 #include "hark/tls/upstream_context.hpp"
 
+#include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <spdlog/spdlog.h>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <vector>
@@ -66,29 +69,28 @@ std::vector<std::string> subject_alt_names(X509* cert) {
   return out;
 }
 
-/** `example.com` matches exactly; `*.example.com` matches its subdomains (SPEC §3). */
-bool matches_pattern(std::string_view pattern, std::string_view host) {
-  if (pattern.size() > 2 && pattern.substr(0, 2) == "*.") {
-    const auto suffix = pattern.substr(1);  // ".example.com"
-    return host.size() > suffix.size() &&
-           http1::iequals(host.substr(host.size() - suffix.size()), suffix);
-  }
-  return http1::iequals(pattern, host);
-}
-
 capture::named_u16 named(std::uint16_t value, std::string name) {
   return capture::named_u16{value, std::move(name)};
 }
 
 }  // namespace
 
-bool is_passthrough(const std::vector<std::string>& patterns, std::string_view host) {
-  for (const auto& p : patterns) {
-    if (matches_pattern(p, host)) {
-      return true;
-    }
+void client_session::record_tls_failure(std::string reason,
+                                        std::optional<capture::named_u8> alert) {
+  ++services_.tls_failures;
+  spdlog::info("connection {}: TLS with the client for {} failed: {}", info_.id,
+               tls_server_name_.empty() ? tunnel_->first : tls_server_name_, reason);
+  if (services_.tls == nullptr) {
+    return;
   }
-  return false;
+  capture::tls_failure f;
+  f.connection_id = info_.id;
+  f.at = std::chrono::system_clock::now();
+  f.client_addr = capture::to_net_address(info_.client);
+  f.sni = tls_server_name_.empty() ? tunnel_->first : tls_server_name_;
+  f.reason = std::move(reason);
+  f.alert = std::move(alert);
+  services_.tls->record_failure(std::move(f));
 }
 
 asio::awaitable<std::optional<tls::client_hello>> client_session::peek_client_hello() {
@@ -103,8 +105,8 @@ asio::awaitable<std::optional<tls::client_hello>> client_session::peek_client_he
     const auto n = wec ? 0 : client_.receive(asio::buffer(peeked), tcp::socket::message_peek, ec);
     if (wec || ec || n == 0) {
       dog_.disarm();
-      spdlog::info("connection {}: client closed before its ClientHello was complete", info_.id);
-      ++services_.tls_failures;
+      record_tls_failure(dog_.fired() ? "no complete ClientHello within the header timeout"
+                                      : "client closed before its ClientHello was complete");
       co_return std::nullopt;
     }
     auto result = tls::parse_client_hello(std::string_view(peeked.data(), n));
@@ -114,9 +116,8 @@ asio::awaitable<std::optional<tls::client_hello>> client_session::peek_client_he
     }
     if (result.status != tls::parse_status::need_more || n == peeked.size()) {
       dog_.disarm();
-      spdlog::info("connection {}: invalid ClientHello for {}: {}", info_.id, tunnel_->first,
-                   result.error.empty() ? "too large" : result.error);
-      ++services_.tls_failures;
+      record_tls_failure("invalid ClientHello: " +
+                         (result.error.empty() ? std::string("too large") : result.error));
       co_return std::nullopt;
     }
     if (n == last) {
@@ -190,9 +191,8 @@ asio::awaitable<void> client_session::intercept_tls() {
   if (!hello) {
     co_return;
   }
-  const auto& patterns = services_.cfg.passthrough;
-  if (is_passthrough(patterns, tunnel_->first) ||
-      (hello->sni && is_passthrough(patterns, *hello->sni))) {
+  if (services_.tls != nullptr && (services_.tls->is_passthrough(tunnel_->first) ||
+                                   (hello->sni && services_.tls->is_passthrough(*hello->sni)))) {
     co_await relay_tunnel();
     co_return;
   }
@@ -210,7 +210,9 @@ asio::awaitable<void> client_session::intercept_tls() {
   if (upstream) {
     SSL* ssl = upstream->tls->native_handle();
     for (auto& name : subject_alt_names(SSL_get0_peer_certificate(ssl))) {
-      names.push_back(std::move(name));
+      if (tls::is_certificate_name(name)) {  // a malformed SAN must not stop interception
+        names.push_back(std::move(name));
+      }
     }
     const unsigned char* selected = nullptr;
     unsigned int length = 0;
@@ -250,10 +252,17 @@ asio::awaitable<void> client_session::handshake_with_client(const tls::client_he
   auto [ec] = co_await stream->async_handshake(asio::ssl::stream_base::server, use_nothrow);
   dog_.disarm();
   if (ec) {
-    // Typically the client does not trust Hark's CA (or pins its certificates).
-    spdlog::info("connection {}: TLS handshake with the client for {} failed: {}", info_.id,
-                 tls_server_name_, dog_.fired() ? "timed out" : ec.message());
-    ++services_.tls_failures;
+    // Typically the client does not trust Hark's CA (or pins its certificates): its alert
+    // says so (unknown_ca, bad_certificate, …).
+    std::optional<capture::named_u8> alert;
+    if (ec.category() == boost::asio::error::get_ssl_category()) {
+      const int reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
+      if (reason > SSL_AD_REASON_OFFSET && reason < SSL_AD_REASON_OFFSET + 256) {
+        const auto code = static_cast<std::uint8_t>(reason - SSL_AD_REASON_OFFSET);
+        alert = capture::named_u8{code, tls::alert_name(code)};
+      }
+    }
+    record_tls_failure(dog_.fired() ? "handshake timed out" : ec.message(), std::move(alert));
     co_return;
   }
   SSL* s = stream->native_handle();

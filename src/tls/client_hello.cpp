@@ -115,17 +115,27 @@ class reader {
   std::string_view bytes_;
 };
 
-/** Reads `data` as exactly one vector of 16-bit values with a `prefix_bytes` length. Returns
- *  an error text, empty on success. */
-std::string read_u16_list(std::string_view data, std::size_t prefix_bytes,
-                          std::vector<std::uint16_t>& out) {
+/** Reads `data` (an extension's data) as exactly one vector with a `prefix_bytes` length.
+ *  Returns an error text, empty on success. */
+std::string read_whole_vector(std::string_view data, std::size_t prefix_bytes,
+                              std::string_view& list) {
   reader r(data);
-  std::string_view list;
   if (!r.read_vector(prefix_bytes, list)) {
     return "list length overruns the extension";
   }
   if (!r.empty()) {
     return std::to_string(r.remaining()) + " bytes after the list";
+  }
+  return {};
+}
+
+/** Reads `data` as exactly one vector of 16-bit values with a `prefix_bytes` length. Returns
+ *  an error text, empty on success. */
+std::string read_u16_list(std::string_view data, std::size_t prefix_bytes,
+                          std::vector<std::uint16_t>& out) {
+  std::string_view list;
+  if (std::string error = read_whole_vector(data, prefix_bytes, list); !error.empty()) {
+    return error;
   }
   if (list.size() % 2 != 0) {
     return "odd list length " + std::to_string(list.size());
@@ -138,13 +148,9 @@ std::string read_u16_list(std::string_view data, std::size_t prefix_bytes,
 
 /** Reads `data` as exactly one vector of bytes with a 1-byte length. */
 std::string read_u8_list(std::string_view data, std::vector<std::uint8_t>& out) {
-  reader r(data);
   std::string_view list;
-  if (!r.read_vector(1, list)) {
-    return "list length overruns the extension";
-  }
-  if (!r.empty()) {
-    return std::to_string(r.remaining()) + " bytes after the list";
+  if (std::string error = read_whole_vector(data, 1, list); !error.empty()) {
+    return error;
   }
   out.assign(list.begin(), list.end());
   return {};
@@ -153,13 +159,9 @@ std::string read_u8_list(std::string_view data, std::vector<std::uint8_t>& out) 
 /** ServerNameList of RFC 6066 §3. Keeps host_name (0) entries; other name types are skipped
  *  (every NameType defined so far uses the same 2-byte length). */
 std::string read_server_names(std::string_view data, std::vector<std::string>& out) {
-  reader r(data);
   std::string_view list;
-  if (!r.read_vector(2, list)) {
-    return "list length overruns the extension";
-  }
-  if (!r.empty()) {
-    return std::to_string(r.remaining()) + " bytes after the list";
+  if (std::string error = read_whole_vector(data, 2, list); !error.empty()) {
+    return error;
   }
   reader entries(list);
   while (!entries.empty()) {
@@ -177,13 +179,9 @@ std::string read_server_names(std::string_view data, std::vector<std::string>& o
 
 /** ProtocolNameList of RFC 7301 §3.1. Empty names are kept (JA4 has a rule for them). */
 std::string read_alpn(std::string_view data, std::vector<std::string>& out) {
-  reader r(data);
   std::string_view list;
-  if (!r.read_vector(2, list)) {
-    return "list length overruns the extension";
-  }
-  if (!r.empty()) {
-    return std::to_string(r.remaining()) + " bytes after the list";
+  if (std::string error = read_whole_vector(data, 2, list); !error.empty()) {
+    return error;
   }
   reader names(list);
   while (!names.empty()) {
@@ -198,13 +196,9 @@ std::string read_alpn(std::string_view data, std::vector<std::string>& out) {
 
 /** KeyShareClientHello of RFC 8446 §4.2.8. */
 std::string read_key_shares(std::string_view data, std::vector<key_share_entry>& out) {
-  reader r(data);
   std::string_view list;
-  if (!r.read_vector(2, list)) {
-    return "list length overruns the extension";
-  }
-  if (!r.empty()) {
-    return std::to_string(r.remaining()) + " bytes after the list";
+  if (std::string error = read_whole_vector(data, 2, list); !error.empty()) {
+    return error;
   }
   reader shares(list);
   while (!shares.empty()) {

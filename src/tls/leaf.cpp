@@ -13,7 +13,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <ctime>
 #include <optional>
 #include <stdexcept>
@@ -90,23 +89,33 @@ std::string ip_text(const ip_address& ip) {
   return text.data();
 }
 
+/** ASCII only, whatever the process locale: IDNs arrive as A-labels (RFC 5890). */
 bool is_dns_char(char c) noexcept {
-  const auto u = static_cast<unsigned char>(c);
-  return std::isalnum(u) != 0 || c == '-' || c == '_' || c == '.' || c == '*';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_' || c == '.' || c == '*';
+}
+
+bool is_dns_name(std::string_view name) noexcept {
+  if (!name.empty() && name.back() == '.') {
+    name.remove_suffix(1);
+  }
+  return !name.empty() && name.size() <= max_dns_name_length &&
+         std::all_of(name.begin(), name.end(), is_dns_char);
 }
 
 std::string normalize_dns_name(const std::string& name) {
-  std::string out = name;
-  if (!out.empty() && out.back() == '.') {
-    out.pop_back();
-  }
-  if (out.empty() || out.size() > max_dns_name_length ||
-      !std::all_of(out.begin(), out.end(), is_dns_char)) {
+  if (!is_dns_name(name)) {
     throw std::invalid_argument("not a DNS name or IP address: '" + name + "'");
   }
-  std::transform(out.begin(), out.end(), out.begin(), [](char c) {
-    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  });
+  std::string out = name;
+  if (out.back() == '.') {
+    out.pop_back();
+  }
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
+  }
   return out;
 }
 
@@ -240,6 +249,14 @@ std::vector<std::string> normalize_names(const std::vector<std::string>& names) 
     }
   }
   return out;
+}
+
+bool is_certificate_name(const std::string& name) noexcept {
+  try {
+    return parse_ip(name).has_value() || is_dns_name(name);
+  } catch (...) {
+    return false;  // std::string allocation in parse_ip
+  }
 }
 
 bool is_ip_literal(const std::string& name) {

@@ -795,3 +795,128 @@ ISO_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\
 UUID4_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 ULID_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 SESSION_NAME_RE = re.compile(r"^Session \d{1,2}/\d{1,2}/\d{4}, \d{1,2}:\d{2}:\d{2} (AM|PM)$")
+
+
+# -- TLS: test certificates (openssl CLI) and TLS origins -------------------------------------
+
+import ssl  # noqa: E402  (kept with the TLS helpers it serves)
+
+
+def openssl(args, input=None, timeout=30, check=True):
+    """Runs `openssl ARGS`; returns CompletedProcess (text mode). Skips when openssl is missing;
+    with `check`, fails with openssl's stderr on a non-zero exit."""
+    if shutil.which("openssl") is None:
+        raise unittest.SkipTest("the openssl CLI is not installed")
+    proc = subprocess.run(["openssl"] + list(args), input=input, capture_output=True, text=True,
+                          timeout=timeout, env=clean_env())
+    if check and proc.returncode != 0:
+        raise AssertionError("openssl %s failed (%d):\n%s%s"
+                             % (" ".join(args), proc.returncode, proc.stdout, proc.stderr))
+    return proc
+
+
+class TestPki:
+    """A throw-away PKI in a temp dir, made with the openssl CLI (ECDSA P-256 keys):
+    `ca_pem`/`ca_key` (CN "Hark Test Origin CA") and leaves made by leaf(). All files PEM."""
+
+    def __init__(self, name="Hark Test Origin CA"):
+        self.dir = make_temp_dir("hark-pki-")
+        self.ca_key = os.path.join(self.dir, "ca-key.pem")
+        self.ca_pem = os.path.join(self.dir, "ca.pem")
+        self._serial = 1
+        openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                 "-nodes", "-keyout", self.ca_key, "-out", self.ca_pem, "-days", "30",
+                 "-subj", "/CN=" + name,
+                 "-addext", "basicConstraints=critical,CA:TRUE",
+                 "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+                 "-addext", "subjectKeyIdentifier=hash"])
+
+    def leaf(self, name, sans=("DNS:localhost", "IP:127.0.0.1")):
+        """A leaf for `sans` signed by this CA; returns (cert_path, key_path)."""
+        base = os.path.join(self.dir, name)
+        key, csr, pem, ext = base + "-key.pem", base + ".csr", base + ".pem", base + ".ext"
+        openssl(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                 "-keyout", key, "-out", csr, "-subj", "/CN=" + name])
+        with open(ext, "w") as f:
+            f.write("subjectAltName=%s\nbasicConstraints=critical,CA:FALSE\n"
+                    "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n"
+                    "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n" % ",".join(sans))
+        self._serial += 1
+        openssl(["x509", "-req", "-in", csr, "-CA", self.ca_pem, "-CAkey", self.ca_key,
+                 "-set_serial", str(self._serial), "-days", "20", "-extfile", ext, "-out", pem])
+        return pem, key
+
+
+_shared_pki = []
+
+
+def shared_test_pki():
+    """One TestPki per test process (made on first use) with a leaf `localhost`
+    (DNS:localhost, IP:127.0.0.1): attributes localhost_pem/localhost_key."""
+    if not _shared_pki:
+        pki = TestPki()
+        pki.localhost_pem, pki.localhost_key = pki.leaf("localhost")
+        _shared_pki.append(pki)
+    return _shared_pki[0]
+
+
+class _TlsOriginServer(http.server.ThreadingHTTPServer):
+    """ThreadingHTTPServer whose connections are TLS; the handshake runs in the connection's
+    thread (a client that stalls or sends garbage blocks nobody else)."""
+
+    daemon_threads = True
+
+    def finish_request(self, request, client_address):
+        request.settimeout(15)
+        try:
+            tls = self.tls_context.wrap_socket(request, server_side=True)
+        except (OSError, ssl.SSLError) as exc:
+            self.handshake_failures.append(repr(exc))
+            return
+        self.handshakes.append({"alpn": tls.selected_alpn_protocol(), "version": tls.version(),
+                                "sni": self.last_sni.get(threading.get_ident())})
+        try:
+            self.RequestHandlerClass(tls, client_address, self)
+        finally:
+            try:
+                tls.close()
+            except OSError:
+                pass
+
+
+class TlsOrigin(HttpOrigin):
+    """HttpOrigin over TLS on 127.0.0.1:<free port> serving `cert_pem`/`key_pem`, advertising
+    `alpn` (a list, or None for no ALPN extension). `handshakes` holds, per completed handshake,
+    {"alpn", "version", "sni"} as this server saw them; `handshake_failures` the errors."""
+
+    def __init__(self, cert_pem, key_pem, alpn=("http/1.1",)):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert_pem, key_pem)
+        if alpn is not None:
+            ctx.set_alpn_protocols(list(alpn))
+        self.server = _TlsOriginServer(("127.0.0.1", 0), _OriginHandler)
+        self.server.tls_context = ctx
+        self.server.requests = []
+        self.server.handshakes = []
+        self.server.handshake_failures = []
+        self.server.last_sni = {}
+
+        def remember_sni(sock, name, _ctx):
+            self.server.last_sni[threading.get_ident()] = name
+
+        ctx.sni_callback = remember_sni
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    @property
+    def handshakes(self):
+        return self.server.handshakes
+
+    @property
+    def handshake_failures(self):
+        return self.server.handshake_failures
+
+    def url(self, path, host="localhost"):
+        return "https://%s:%d%s" % (host, self.port, path)

@@ -3,6 +3,7 @@
 // handler is tested without a listener (tests/unit/api).
 
 #include "hark/capture/recording_state.hpp"
+#include "hark/capture/tls_registry.hpp"
 #include "hark/core/config.hpp"
 #include "hark/store/catalog.hpp"
 #include "hark/store/writer.hpp"
@@ -35,6 +36,8 @@ struct context {
   std::vector<std::string> allowed_hosts;
   std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
   /** The CA certificate served by GET /api/ca.pem and /api/ca.der; empty: 404. */
+  /** Passthrough patterns and TLS failures shared with the proxy; may be null in tests. */
+  capture::tls_registry* tls = nullptr;
   std::string ca_pem;
   std::string ca_der;
 };

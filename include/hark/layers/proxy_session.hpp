@@ -4,6 +4,7 @@
 
 #include "hark/capture/flow.hpp"
 #include "hark/capture/process_resolver.hpp"
+#include "hark/capture/tls_registry.hpp"
 #include "hark/core/config.hpp"
 #include "hark/net/upstream.hpp"
 #include "hark/tls/context_cache.hpp"
@@ -28,6 +29,8 @@ struct proxy_services {
   tls::context_cache* certificates = nullptr;
   /** Client context for TLS to origins (verification per --ssl-insecure / --upstream-ca). */
   std::shared_ptr<SSL_CTX> upstream_tls;
+  /** Passthrough patterns and recorded TLS failures (shared with the API); may be null. */
+  capture::tls_registry* tls = nullptr;
   std::atomic<std::uint64_t> tls_failures{0};
   std::atomic<std::uint64_t> connections_open{0};
   std::atomic<std::uint64_t> connections_total{0};

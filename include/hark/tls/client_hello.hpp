@@ -76,7 +76,7 @@ struct parse_result {
 
 /** Largest ClientHello body accepted (the handshake length field), a denial-of-service bound:
  *  real hellos stay under 2 KiB, and post-quantum key shares under 8 KiB. */
-inline constexpr std::size_t max_client_hello_length = 64 * 1024;
+inline constexpr std::size_t max_client_hello_length = std::size_t{64} * 1024;
 /** Largest TLSPlaintext.length accepted: 2^14 plus the 2048 bytes of slack RFC 5246 §6.2.3
  *  allowed for compressed records (lenient; RFC 8446 §5.1 says 2^14). */
 inline constexpr std::size_t max_record_length = 16384 + 2048;

@@ -30,6 +30,10 @@ using pkey_ptr = std::unique_ptr<EVP_PKEY, pkey_deleter>;
  *  `.` and `*`. */
 std::vector<std::string> normalize_names(const std::vector<std::string>& names);
 
+/** True when normalize_names accepts `name`. Callers merging names from an untrusted source
+ *  (the SANs of an origin's certificate) drop the others instead of failing the whole set. */
+bool is_certificate_name(const std::string& name) noexcept;
+
 /** True when `name` (brackets allowed around IPv6) is an IPv4 or IPv6 literal. */
 bool is_ip_literal(const std::string& name);
 

@@ -33,7 +33,7 @@ hello_builder greasy_hello() {
       .supported_versions({0x7a7a, 0x0304, 0x0303})
       .psk_modes(std::string("\x01", 1))
       .key_share({{0x2a2a, 1}, {0x001d, 32}})
-      .extension(0x44cd, "\x00\x03\x02h2")
+      .extension(0x44cd, std::string("\x00\x03\x02h2", 5))
       .extension(0x0015, std::string(7, '\0'))
       .extension(0xfafa, std::string(1, '\0'));
   return b;
@@ -198,23 +198,24 @@ std::string message_of(const std::string& body) {
 
 TEST(client_hello, malformed_body) {
   const std::string start = u16(0x0303) + std::string(32, 'r');
-  expect_malformed(
-      records(message_of(start + vec8(std::string(33, 's')) + vec16(u16(0x1301)) + vec8("\0"))),
-      "legacy_session_id of 33 bytes (at most 32)");
+  expect_malformed(records(message_of(start + vec8(std::string(33, 's')) + vec16(u16(0x1301)) +
+                                      vec8(std::string(1, '\0')))),
+                   "legacy_session_id of 33 bytes (at most 32)");
   expect_malformed(records(message_of(start + u8(4) + "ab")),
                    "legacy_session_id length overruns the ClientHello");
   expect_malformed(records(message_of(start + u8(0) + vec16("\x13\x01\x13"))),
                    "odd cipher_suites length 3");
   expect_malformed(records(message_of(start + u8(0) + u16(10) + "\x13\x01")),
                    "cipher_suites length overruns the ClientHello");
-  expect_malformed(records(message_of(start + u8(0) + vec16(u16(0x1301)) + u8(2) + "\0")),
-                   "legacy_compression_methods length overruns the ClientHello");
+  expect_malformed(
+      records(message_of(start + u8(0) + vec16(u16(0x1301)) + u8(2) + std::string(1, '\0'))),
+      "legacy_compression_methods length overruns the ClientHello");
   const std::string head = start + u8(0) + vec16(u16(0x1301)) + vec8(std::string(1, '\0'));
   expect_malformed(records(message_of(head + u16(9) + u16(23) + u16(0))),
                    "extensions length overruns the ClientHello");
   expect_malformed(records(message_of(head + vec16(u16(23) + u16(0)) + "zz")),
                    "2 bytes of trailing data after the extensions");
-  expect_malformed(records(message_of(head + "\x00")),
+  expect_malformed(records(message_of(head + std::string(1, '\0'))),
                    "extensions length overruns the ClientHello");
 }
 
@@ -228,7 +229,7 @@ TEST(client_hello, malformed_extensions) {
                    "duplicate extension 0x0017 (extended_master_secret)");
   expect_malformed(with(u16(0x0a0a) + u16(0) + u16(0x0a0a) + u16(1) + "x"),
                    "duplicate extension 0x0a0a (grease)");
-  expect_malformed(with(u16(23)), "extension type truncated at the end of the extensions block");
+  expect_malformed(with(u8(0)), "extension type truncated at the end of the extensions block");
   expect_malformed(with(u16(16) + u16(5) + "ab"),
                    "extension 0x0010 (application_layer_protocol_negotiation): length overruns the "
                    "extensions block");
@@ -239,7 +240,7 @@ TEST(client_hello, malformed_extensions) {
   expect_malformed(
       with(u16(16) + vec16(vec16(u8(5) + "h2"))),
       "extension 0x0010 (application_layer_protocol_negotiation): protocol name overruns the list");
-  expect_malformed(with(u16(10) + vec16(vec16("\x00\x1d\x00"))),
+  expect_malformed(with(u16(10) + vec16(vec16(std::string("\x00\x1d\x00", 3)))),
                    "extension 0x000a (supported_groups): odd list length 3");
   expect_malformed(with(u16(13) + vec16(vec16(u16(0x0403)) + "z")),
                    "extension 0x000d (signature_algorithms): 1 bytes after the list");

@@ -290,6 +290,13 @@ TEST(leaf_names, normalized_in_order) {
   EXPECT_FALSE(is_ip_literal("1.2.3"));
   EXPECT_FALSE(is_ip_literal("example.com"));
   EXPECT_FALSE(is_ip_literal(""));
+  EXPECT_TRUE(is_certificate_name("*.Example.com."));
+  EXPECT_TRUE(is_certificate_name("[::1]"));
+  EXPECT_FALSE(is_certificate_name(""));
+  EXPECT_FALSE(is_certificate_name("."));
+  EXPECT_FALSE(is_certificate_name("bad name.example"));
+  EXPECT_FALSE(is_certificate_name("caf\xc3\xa9.example"));
+  EXPECT_FALSE(is_certificate_name(std::string(254, 'a')));
 }
 
 TEST(leaf_custom_ca, never_outlives_a_short_lived_ca) {
