@@ -94,6 +94,7 @@ response add_passthrough(call& c);
 response delete_passthrough(call& c);
 
 response get_health(call& c);
+response get_metrics(context& ctx);
 response get_ca_pem(call& c);
 response get_ca_der(call& c);
 

@@ -132,6 +132,14 @@ response route_request(context& ctx, const request& req) {
   if (!url) {
     return error_reply(http::status::bad_request, "Invalid request target");
   }
+  if (url->path() == "/metrics") {  // outside /api: no token, like health (SPEC §6.6)
+    if (req.method() != http::verb::get) {
+      auto res = error_reply(http::status::method_not_allowed, "Method not allowed");
+      res.set(http::field::allow, "GET");
+      return res;
+    }
+    return get_metrics(ctx);
+  }
   auto segments = api_segments(*url);
   if (!segments) {
     return error_reply(http::status::not_found, "Not found");
@@ -163,7 +171,11 @@ response handle(context& ctx, const request& req) {
   }
   res.version(req.version());
   res.keep_alive(req.keep_alive());
-  res.prepare_payload();
+  if (res.result() == http::status::no_content) {
+    res.erase(http::field::content_length);  // RFC 9110 §8.6: never on a 204
+  } else {
+    res.prepare_payload();
+  }
   return res;
 }
 

@@ -211,6 +211,7 @@ int run_daemon(const config& cfg) {
     asio::io_context api_ioc(1);
     api::context api_ctx{catalog, recording, &writer.stats(), cfg.api_token};
     api_ctx.tls = &tls_registry;
+    api_ctx.metrics = &services.metrics;
     api_ctx.ca_pem = ca.cert_pem();
     api_ctx.ca_der = ca.cert_der();
     std::optional<api::server> api_server;
@@ -272,7 +273,7 @@ int run_daemon(const config& cfg) {
     sd_notify(0, "STOPPING=1");
     proxy->stop();
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (services.connections_open > 0 && std::chrono::steady_clock::now() < deadline) {
+    while (services.metrics.connections_open > 0 && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     api_ioc.stop();
@@ -280,7 +281,7 @@ int run_daemon(const config& cfg) {
     workers.stop();
     writer.stop();
     spdlog::info("stopped ({} connections still open were closed)",
-                 services.connections_open.load());
+                 services.metrics.connections_open.load());
     (void)stopping;
     return 0;
   } catch (const startup_error& e) {

@@ -80,8 +80,8 @@ client_session::client_session(tcp::socket socket, worker_state& worker)
 }
 
 asio::awaitable<void> client_session::run() {
-  ++services_.connections_open;
-  ++services_.connections_total;
+  ++services_.metrics.connections_open;
+  ++services_.metrics.connections_total;
   try {
     co_await (serve() || dog_.run());
   } catch (const std::exception& e) {
@@ -89,7 +89,7 @@ asio::awaitable<void> client_session::run() {
     spdlog::error("connection {} from {}: {}", info_.id, info_.client.address().to_string(),
                   e.what());
   }
-  --services_.connections_open;
+  --services_.metrics.connections_open;
 }
 
 asio::awaitable<void> client_session::serve() {
@@ -297,7 +297,7 @@ asio::awaitable<void> client_session::relay_tunnel() {
                   tunnel_->second, outcome.message);
     co_return;
   }
-  ++services_.tunnels_relayed;
+  ++services_.metrics.tunnels_relayed;
   // Bytes an earlier exchange's upstream sent past its response belong to that connection,
   // not to this tunnel.
   upstream_buf_.clear();

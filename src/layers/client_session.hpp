@@ -52,6 +52,7 @@ struct response_outcome {
   bool reuse_upstream = false;
   bool retryable = false;  ///< failed before any response byte on a reused connection
   bool upgraded = false;   ///< 101: both sockets now form a raw tunnel
+  int status = 0;          ///< of the final response head, 0 when none arrived
   std::optional<capture::flow_error> error;
 };
 
@@ -75,7 +76,8 @@ class client_session {
   asio::awaitable<void> handshake_with_client(const tls::client_hello& hello,
                                               const std::vector<std::string>& names,
                                               std::optional<std::string> alpn);
-  void record_tls_failure(std::string reason, std::optional<capture::named_u8> alert = {});
+  void record_tls_failure(proxy_metrics::tls_failure kind, std::string reason,
+                          std::optional<capture::named_u8> alert = {});
   asio::awaitable<bool> serve_local(http1::request_parser& p, const exchange_target& t);
   asio::awaitable<void> relay_raw(net::upstream_connection upstream);
   asio::awaitable<bool> write_client(std::string_view bytes);

@@ -80,6 +80,10 @@ asio::awaitable<pump_status> pump_body(net::duplex from, net::byte_buffer& buf,
   co_return pump_status::done;
 }
 
+proxy_metrics::protocol protocol_of(const capture::flow& f) {
+  return f.scheme == "https" || f.scheme == "wss" ? proxy_metrics::https1 : proxy_metrics::http1;
+}
+
 capture::flow_error make_error(errc code, std::string message) {
   return capture::flow_error{std::string(to_string(code)), std::move(message)};
 }
@@ -93,6 +97,7 @@ asio::awaitable<bool> client_session::fail_exchange(capture::flow& f, http1::req
   const auto r = http1::make_synthetic(status, status == 504 ? "Gateway Timeout" : "Bad Gateway",
                                        code, message + "\n", close);
   const bool written = co_await write_client(r.wire);
+  services_.metrics.count_request(protocol_of(f), status, true);
   services_.sink.on_flow_end(f, capture::flow_outcome{make_error(code, message)});
   co_return written && !close;
 }
@@ -178,6 +183,7 @@ asio::awaitable<response_outcome> client_session::relay_response(capture::flow& 
   const auto head_at = steady::now();
   f.timings.wait = ms_between(sent_at, head_at);
   auto& head = rp->head();
+  out.status = head.status;
   services_.sink.on_response_head(f, head);
 
   const bool upgraded = head.status == 101 && req.upgrade();
@@ -198,6 +204,7 @@ asio::awaitable<response_outcome> client_session::relay_response(capture::flow& 
   const auto status = co_await pump_body(up.io(), upstream_buf_, *rp, client_io(), head_out_, &dog_,
                                          [&](std::string_view b) { sink.on_response_body(f, b); });
   f.timings.receive = ms_between(head_at, steady::now());
+  services_.metrics.response_body_bytes.fetch_add(rp->body_bytes(), std::memory_order_relaxed);
   switch (status) {
     case pump_status::done:
       sink.on_response_end(f, rp->trailers());
@@ -326,7 +333,9 @@ asio::awaitable<bool> client_session::exchange(http1::request_parser& p, const e
     break;
   }
 
+  services_.metrics.request_body_bytes.fetch_add(p.body_bytes(), std::memory_order_relaxed);
   if (out.upgraded) {
+    services_.metrics.count_request(protocol_of(f), out.status, false);
     sink.on_flow_end(f, {});
     co_await relay_raw(std::move(*up));
     co_return false;
@@ -346,6 +355,7 @@ asio::awaitable<bool> client_session::exchange(http1::request_parser& p, const e
       worker_.pool.give_back(std::move(*up));
     }
   }
+  services_.metrics.count_request(protocol_of(f), out.status, out.error.has_value());
   sink.on_flow_end(f, capture::flow_outcome{out.error});
   co_return out.keep_client && !out.error;
 }

@@ -75,9 +75,9 @@ capture::named_u16 named(std::uint16_t value, std::string name) {
 
 }  // namespace
 
-void client_session::record_tls_failure(std::string reason,
+void client_session::record_tls_failure(proxy_metrics::tls_failure kind, std::string reason,
                                         std::optional<capture::named_u8> alert) {
-  ++services_.tls_failures;
+  services_.metrics.tls_handshake_failures[kind].fetch_add(1, std::memory_order_relaxed);
   spdlog::info("connection {}: TLS with the client for {} failed: {}", info_.id,
                tls_server_name_.empty() ? tunnel_->first : tls_server_name_, reason);
   if (services_.tls == nullptr) {
@@ -105,7 +105,8 @@ asio::awaitable<std::optional<tls::client_hello>> client_session::peek_client_he
     const auto n = wec ? 0 : client_.receive(asio::buffer(peeked), tcp::socket::message_peek, ec);
     if (wec || ec || n == 0) {
       dog_.disarm();
-      record_tls_failure(dog_.fired() ? "no complete ClientHello within the header timeout"
+      record_tls_failure(proxy_metrics::closed_early,
+                         dog_.fired() ? "no complete ClientHello within the header timeout"
                                       : "client closed before its ClientHello was complete");
       co_return std::nullopt;
     }
@@ -116,8 +117,9 @@ asio::awaitable<std::optional<tls::client_hello>> client_session::peek_client_he
     }
     if (result.status != tls::parse_status::need_more || n == peeked.size()) {
       dog_.disarm();
-      record_tls_failure("invalid ClientHello: " +
-                         (result.error.empty() ? std::string("too large") : result.error));
+      record_tls_failure(proxy_metrics::invalid_hello,
+                         "invalid ClientHello: " +
+                             (result.error.empty() ? std::string("too large") : result.error));
       co_return std::nullopt;
     }
     if (n == last) {
@@ -262,7 +264,8 @@ asio::awaitable<void> client_session::handshake_with_client(const tls::client_he
         alert = capture::named_u8{code, tls::alert_name(code)};
       }
     }
-    record_tls_failure(dog_.fired() ? "handshake timed out" : ec.message(), std::move(alert));
+    const auto kind = alert ? proxy_metrics::client_alert : proxy_metrics::handshake_error;
+    record_tls_failure(kind, dog_.fired() ? "handshake timed out" : ec.message(), std::move(alert));
     co_return;
   }
   SSL* s = stream->native_handle();

@@ -5,6 +5,7 @@
 #include "hark/capture/recording_state.hpp"
 #include "hark/capture/tls_registry.hpp"
 #include "hark/core/config.hpp"
+#include "hark/core/metrics.hpp"
 #include "hark/store/catalog.hpp"
 #include "hark/store/writer.hpp"
 
@@ -38,6 +39,8 @@ struct context {
   /** The CA certificate served by GET /api/ca.pem and /api/ca.der; empty: 404. */
   /** Passthrough patterns and TLS failures shared with the proxy; may be null in tests. */
   capture::tls_registry* tls = nullptr;
+  /** The proxy's counters for GET /metrics; may be null in tests. */
+  const proxy_metrics* metrics = nullptr;
   std::string ca_pem;
   std::string ca_der;
 };

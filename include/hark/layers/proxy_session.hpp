@@ -6,6 +6,7 @@
 #include "hark/capture/process_resolver.hpp"
 #include "hark/capture/tls_registry.hpp"
 #include "hark/core/config.hpp"
+#include "hark/core/metrics.hpp"
 #include "hark/net/upstream.hpp"
 #include "hark/tls/context_cache.hpp"
 
@@ -31,10 +32,7 @@ struct proxy_services {
   std::shared_ptr<SSL_CTX> upstream_tls;
   /** Passthrough patterns and recorded TLS failures (shared with the API); may be null. */
   capture::tls_registry* tls = nullptr;
-  std::atomic<std::uint64_t> tls_failures{0};
-  std::atomic<std::uint64_t> connections_open{0};
-  std::atomic<std::uint64_t> connections_total{0};
-  std::atomic<std::uint64_t> tunnels_relayed{0};
+  proxy_metrics metrics;
 };
 
 /** Per worker thread: the services and this thread's upstream pool. */

@@ -66,7 +66,7 @@ TEST_F(relay, connect_then_other_bytes_is_a_raw_relay_both_ways) {
   EXPECT_TRUE(client.eof());
   origin.join();
   EXPECT_EQ(origin_saw, hello + binary);
-  EXPECT_EQ(services_.tunnels_relayed.load(), 1u);
+  EXPECT_EQ(services_.metrics.tunnels_relayed.load(), 1u);
   EXPECT_TRUE(sink_.flows().empty());  // raw tunnels are not entries
 }
 

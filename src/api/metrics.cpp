@@ -1,0 +1,94 @@
+// GET /metrics — Prometheus text exposition format 0.0.4 (SPEC §6.6).
+
+#include "reply.hpp"
+
+#include <array>
+
+namespace hark::api {
+
+namespace {
+
+void family(std::string& out, const char* name, const char* type, const char* help) {
+  out.append("# HELP ").append(name).append(" ").append(help).append("\n");
+  out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
+}
+
+void sample(std::string& out, const char* name, std::string_view labels, std::uint64_t value) {
+  out.append(name);
+  if (!labels.empty()) {
+    out.append("{").append(labels).append("}");
+  }
+  out.append(" ").append(std::to_string(value)).append("\n");
+}
+
+void proxy_families(std::string& out, const proxy_metrics& m) {
+  family(out, "hark_connections_open", "gauge", "Client connections open now.");
+  sample(out, "hark_connections_open", "", m.connections_open.load());
+  family(out, "hark_connections_total", "counter", "Client connections accepted.");
+  sample(out, "hark_connections_total", "", m.connections_total.load());
+  family(out, "hark_tunnels_relayed_total", "counter",
+         "CONNECT tunnels relayed byte for byte (passthrough, unknown protocols).");
+  sample(out, "hark_tunnels_relayed_total", "", m.tunnels_relayed.load());
+
+  family(out, "hark_requests_total", "counter", "Exchanges by client protocol and outcome.");
+  constexpr std::array<const char*, proxy_metrics::protocols> protocols{"http/1.1", "https/1.1"};
+  constexpr std::array<const char*, proxy_metrics::outcomes> outcomes{"1xx", "2xx", "3xx",
+                                                                      "4xx", "5xx", "failed"};
+  for (std::size_t p = 0; p < protocols.size(); ++p) {
+    for (std::size_t o = 0; o < outcomes.size(); ++o) {
+      const auto labels =
+          std::string("protocol=\"") + protocols[p] + "\",status=\"" + outcomes[o] + "\"";
+      sample(out, "hark_requests_total", labels, m.requests[p][o].load());
+    }
+  }
+  family(out, "hark_body_bytes_total", "counter",
+         "Body bytes relayed (chunked framing removed), by direction.");
+  sample(out, "hark_body_bytes_total", "direction=\"request\"", m.request_body_bytes.load());
+  sample(out, "hark_body_bytes_total", "direction=\"response\"", m.response_body_bytes.load());
+
+  family(out, "hark_tls_failures_total", "counter",
+         "TLS handshakes with clients that did not complete, by reason.");
+  constexpr std::array<const char*, proxy_metrics::tls_failures> reasons{
+      "client_alert", "invalid_client_hello", "closed_early", "handshake_error"};
+  for (std::size_t r = 0; r < reasons.size(); ++r) {
+    sample(out, "hark_tls_failures_total", std::string("reason=\"") + reasons[r] + "\"",
+           m.tls_handshake_failures[r].load());
+  }
+}
+
+void store_families(std::string& out, store::writer_stats& s) {
+  family(out, "hark_store_queue_depth", "gauge", "Entries waiting for the store writer.");
+  sample(out, "hark_store_queue_depth", "", s.queue_depth.load());
+  family(out, "hark_store_entries_written_total", "counter", "Entries committed to the store.");
+  sample(out, "hark_store_entries_written_total", "", s.entries_written.load());
+  family(out, "hark_store_bodies_dropped_total", "counter",
+         "Captured bodies dropped because the writer fell behind (entries kept, truncated).");
+  sample(out, "hark_store_bodies_dropped_total", "", s.bodies_dropped.load());
+  family(out, "hark_store_entries_dropped_total", "counter",
+         "Entries dropped (writer queue full, or a failed write).");
+  sample(out, "hark_store_entries_dropped_total", "", s.entries_dropped.load());
+  family(out, "hark_store_last_write_seconds", "gauge", "Duration of the last write transaction.");
+  out.append("hark_store_last_write_seconds ")
+      .append(std::to_string(static_cast<double>(s.last_batch_us.load()) / 1e6))
+      .append("\n");
+  family(out, "hark_store_ok", "gauge", "1 when the last write succeeded.");
+  sample(out, "hark_store_ok", "", s.ok.load() ? 1 : 0);
+}
+
+}  // namespace
+
+response get_metrics(context& ctx) {
+  std::string out;
+  if (ctx.metrics != nullptr) {
+    proxy_families(out, *ctx.metrics);
+  }
+  if (ctx.writer_stats != nullptr) {
+    store_families(out, *ctx.writer_stats);
+  }
+  response res{http::status::ok, 11};
+  res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+  res.body() = std::move(out);
+  return res;
+}
+
+}  // namespace hark::api
