@@ -46,9 +46,13 @@ CREATE TABLE entries (
   search_text    TEXT NOT NULL,              -- URL and header lines, for `q`
   doc            TEXT NOT NULL               -- the SessionEntry JSON
 );
--- One index for listing in time order; filters are evaluated along it. Each further index on
--- entries costs the writer about a tenth of its throughput (measured with bench/store_bench).
+-- Listing in time order, and the selective filters in time order (host, status): each serves
+-- the first page of a filtered listing without a sort. Every index on entries costs the writer
+-- about a tenth of its throughput (bench/store_bench), so the low-selectivity filters (method,
+-- HTTP version, WebSocket, error) are evaluated along entries_by_time instead.
 CREATE INDEX entries_by_time ON entries (session_id, started_us, row);
+CREATE INDEX entries_by_host ON entries (session_id, host, started_us, row);
+CREATE INDEX entries_by_status ON entries (session_id, status, started_us, row);
 
 CREATE TABLE bodies (
   entry_row        INTEGER NOT NULL REFERENCES entries (row) ON DELETE CASCADE,
