@@ -5,6 +5,8 @@
 
 #include "hark/tls/ca.hpp"
 
+#include <malloc.h>
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <variant>
@@ -38,6 +40,15 @@ int run_ca_command(const hark::app::invocation& inv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Captured bodies and their compression use buffers of up to --max-body-capture bytes. A fixed
+  // mmap threshold makes glibc return them to the system when freed (its default threshold
+  // grows after the first large free, and freed heap memory then stays resident); few arenas
+  // keep the per-thread caches small. Together they bound RSS during large downloads.
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+  mallopt(M_ARENA_MAX, 4);
+  // A peer that closes while Hark writes must fail that write, not end the process: splice(2)
+  // has no MSG_NOSIGNAL (Asio's sends do).
+  std::signal(SIGPIPE, SIG_IGN);
   auto parsed = hark::app::parse_command_line(argc, argv);
   if (auto* done = std::get_if<hark::app::cli_exit>(&parsed)) {
     return done->code;

@@ -44,6 +44,12 @@ capture_state* state_of(flow& f) {
 /** Appends what still fits under the cap; marks the body truncated when something does not. */
 void capture_bytes(std::string& body, bool& truncated, std::string_view bytes, std::uint64_t cap) {
   const auto room = cap > body.size() ? cap - body.size() : 0;
+  if (body.size() + std::min<std::uint64_t>(room, bytes.size()) > body.capacity()) {
+    // Grow by 1.5 up to the cap instead of doubling past it: a body near the cap must not hold
+    // twice its size while the string reallocates.
+    body.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(
+        cap, std::max<std::uint64_t>(body.size() + bytes.size(), body.capacity() * 3 / 2))));
+  }
   if (bytes.size() > room) {
     truncated = true;
   }
@@ -121,6 +127,20 @@ void recorder::on_response_body(flow& f, std::string_view bytes) {
     s->response_bytes += bytes.size();
     capture_bytes(s->record.response_body, s->record.response->body_truncated, bytes,
                   max_body_capture_);
+  }
+}
+
+bool recorder::wants_response_body(const flow& f) const {
+  const auto* s = static_cast<const capture_state*>(f.sink_state.get());
+  return s != nullptr && s->record.response_body.size() < max_body_capture_;
+}
+
+void recorder::on_response_body_skipped(flow& f, std::uint64_t count) {
+  if (auto* s = state_of(f); s != nullptr && s->record.response) {
+    s->response_bytes += count;
+    if (count > 0) {
+      s->record.response->body_truncated = true;
+    }
   }
 }
 

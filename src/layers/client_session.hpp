@@ -45,7 +45,16 @@ enum class head_status { ok, closed, timeout, too_large, malformed };
 enum class tunnel_kind { closed, http1, tls, other };
 
 /** How a body pump ended. */
-enum class pump_status { done, source_closed, source_error, sink_error, protocol_error, timeout };
+enum class pump_status {
+  done,
+  handed_off,  ///< stopped early at the caller's request (the rest is spliced)
+  spliced,     ///< the rest of the body went through splice(2)
+  source_closed,
+  source_error,
+  sink_error,
+  protocol_error,
+  timeout
+};
 
 struct response_outcome {
   bool keep_client = false;  ///< the client connection may carry another request

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/write.hpp>
+#include "hark/net/splice.hpp"
 
 #include <array>
 
@@ -17,6 +18,9 @@ namespace beast_http = boost::beast::http;
 namespace {
 
 using steady = std::chrono::steady_clock;
+
+/** Bodies shorter than this are never spliced: a pipe costs two descriptors and syscalls. */
+constexpr std::uint64_t splice_min_body = 1 << 20;
 
 double ms_between(steady::time_point a, steady::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
@@ -33,11 +37,11 @@ asio::awaitable<boost::system::error_code> write_two(net::duplex to, std::string
 /** Moves one message body from `from` to `to`: parses what is buffered, hands the decoded body
  *  pieces to `on_body`, writes the raw consumed bytes (after `prefix`, sent with the first
  *  write), reads more until the parser is done. */
-template <bool IsRequest, class OnBody>
+template <bool IsRequest, class OnBody, class HandOff>
 asio::awaitable<pump_status> pump_body(net::duplex from, net::byte_buffer& buf,
                                        http1::message_parser<IsRequest>& p, net::duplex to,
-                                       std::string_view prefix, net::watchdog* dog,
-                                       OnBody on_body) {
+                                       std::string_view prefix, net::watchdog* dog, OnBody on_body,
+                                       HandOff hand_off) {
   for (;;) {
     if (!buf.empty() && !p.is_done()) {
       boost::system::error_code ec;
@@ -58,6 +62,9 @@ asio::awaitable<pump_status> pump_body(net::duplex from, net::byte_buffer& buf,
     }
     if (p.is_done()) {
       break;
+    }
+    if (prefix.empty() && buf.empty() && hand_off()) {
+      co_return pump_status::handed_off;  // everything read so far is written
     }
     auto* space = buf.prepare(64 * 1024);
     auto [ec, n] = co_await from.read_some(asio::buffer(space, buf.free_space()));
@@ -106,8 +113,9 @@ asio::awaitable<pump_status> client_session::pump_request_body(capture::flow& f,
                                                                http1::request_parser& p,
                                                                net::duplex upstream) {
   auto& sink = services_.sink;
-  const auto status = co_await pump_body(client_io(), client_buf_, p, upstream, {}, nullptr,
-                                         [&](std::string_view b) { sink.on_request_body(f, b); });
+  const auto status = co_await pump_body(
+      client_io(), client_buf_, p, upstream, {}, nullptr,
+      [&](std::string_view b) { sink.on_request_body(f, b); }, [] { return false; });
   if (status == pump_status::done) {
     sink.on_request_end(f, p.trailers());
   }
@@ -201,15 +209,35 @@ asio::awaitable<response_outcome> client_session::relay_response(capture::flow& 
     co_return out;
   }
   auto& sink = services_.sink;
-  const auto status = co_await pump_body(up.io(), upstream_buf_, *rp, client_io(), head_out_, &dog_,
-                                         [&](std::string_view b) { sink.on_response_body(f, b); });
+  // A long content-length body that capture has seen enough of (past the capture cap, or not
+  // recording) goes on with splice(2): the kernel moves it, the proxy does not copy it.
+  const auto length = rp->content_length();
+  const bool can_splice =
+      length && *length >= splice_min_body && !up.io().is_tls() && !client_io().is_tls();
+  auto status = co_await pump_body(
+      up.io(), upstream_buf_, *rp, client_io(), head_out_, &dog_,
+      [&](std::string_view b) { sink.on_response_body(f, b); },
+      [&] { return can_splice && !sink.wants_response_body(f); });
+  if (status == pump_status::handed_off) {
+    const auto rest = *length - rp->body_bytes();
+    auto [ec, moved] = co_await net::splice_bytes(up.socket, client_, rest);
+    sink.on_response_body_skipped(f, moved);
+    services_.metrics.response_body_bytes.fetch_add(moved, std::memory_order_relaxed);
+    status = !ec                      ? pump_status::spliced
+             : ec == asio::error::eof ? pump_status::source_closed
+                                      : pump_status::sink_error;
+  }
   f.timings.receive = ms_between(head_at, steady::now());
   services_.metrics.response_body_bytes.fetch_add(rp->body_bytes(), std::memory_order_relaxed);
   switch (status) {
     case pump_status::done:
+    case pump_status::spliced:
       sink.on_response_end(f, rp->trailers());
       out.keep_client = !close_client;
-      out.reuse_upstream = rp->keep_alive() && !rp->need_eof() && upstream_buf_.empty();
+      // After a splice the parser did not see the end of the body: the upstream connection is
+      // in a clean state (exactly the body was read) but is not reused, to stay simple.
+      out.reuse_upstream = status == pump_status::done && rp->keep_alive() && !rp->need_eof() &&
+                           upstream_buf_.empty();
       break;
     case pump_status::sink_error:
       out.error = make_error(errc::client_reset, "hark: client closed the connection");

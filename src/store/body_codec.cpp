@@ -4,6 +4,8 @@
 
 #include <zstd.h>
 
+#include <memory>
+
 namespace hark::store {
 namespace {
 
@@ -11,20 +13,33 @@ namespace {
 // higher levels cost several times the CPU for a few percent of disk.
 constexpr int zstd_level = 1;
 
+// Bodies over four times this size are compressed only if their first bytes compress.
+constexpr std::size_t sample_size = 64 * 1024;
+
 }  // namespace
 
 encoded_body encode_body(std::string&& bytes, std::size_t threshold) {
   if (bytes.size() <= threshold) {
     return {body_codec::none, std::move(bytes)};
   }
-  std::string out(ZSTD_compressBound(bytes.size()), '\0');
-  const std::size_t n =
-      ZSTD_compress(out.data(), out.size(), bytes.data(), bytes.size(), zstd_level);
+  // Incompressible bodies (media, gzip, random) are common and can be large: try a sample
+  // first, so that they cost neither the CPU nor an output buffer as large as themselves.
+  if (bytes.size() > 4 * sample_size) {
+    const std::size_t bound = ZSTD_compressBound(sample_size);
+    const auto sample = std::make_unique_for_overwrite<char[]>(bound);
+    const std::size_t n = ZSTD_compress(sample.get(), bound, bytes.data(), sample_size, zstd_level);
+    if (ZSTD_isError(n) != 0U || n > sample_size * 9 / 10) {
+      return {body_codec::none, std::move(bytes)};
+    }
+  }
+  // Not zero-filled: only the pages the compressor writes become resident.
+  const std::size_t bound = ZSTD_compressBound(bytes.size());
+  const auto buffer = std::make_unique_for_overwrite<char[]>(bound);
+  const std::size_t n = ZSTD_compress(buffer.get(), bound, bytes.data(), bytes.size(), zstd_level);
   if (ZSTD_isError(n) != 0U || n >= bytes.size()) {
     return {body_codec::none, std::move(bytes)};  // incompressible (already gzip, images, ...)
   }
-  out.resize(n);
-  return {body_codec::zstd, std::move(out)};
+  return {body_codec::zstd, std::string(buffer.get(), n)};
 }
 
 std::string decode_body(body_codec codec, std::string&& data, std::size_t size) {

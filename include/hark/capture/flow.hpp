@@ -80,6 +80,12 @@ class flow_sink {
    *  itself (synthetic 502/504): such flows end with an error and no response. */
   virtual void on_response_head(flow& f, const http_head& head) = 0;
   virtual void on_response_body(flow& f, std::string_view bytes) = 0;
+  /** Whether the sink still wants to see response body bytes. When it does not, a layer may
+   *  relay the rest without looking at it and report only its length with
+   *  on_response_body_skipped(). */
+  virtual bool wants_response_body(const flow& /*f*/) const { return true; }
+  /** `count` response body bytes were relayed without being shown to the sink. */
+  virtual void on_response_body_skipped(flow& /*f*/, std::uint64_t /*count*/) {}
   virtual void on_response_end(flow& f, const header_list& trailers) = 0;
   /** Last event of a flow: completed, or failed with an error. */
   virtual void on_flow_end(flow& f, const flow_outcome& outcome) = 0;

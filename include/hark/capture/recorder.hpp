@@ -20,6 +20,8 @@ class recorder final : public flow_sink {
   void on_request_end(flow& f, const header_list& trailers) override;
   void on_response_head(flow& f, const http_head& head) override;
   void on_response_body(flow& f, std::string_view bytes) override;
+  bool wants_response_body(const flow& f) const override;
+  void on_response_body_skipped(flow& f, std::uint64_t count) override;
   void on_response_end(flow& f, const header_list& trailers) override;
   void on_flow_end(flow& f, const flow_outcome& outcome) override;
 
