@@ -22,8 +22,10 @@ struct writer_options {
   /** Bytes of captured bodies allowed to wait in the queue; beyond it, bodies are dropped
    *  (entry kept, marked truncated) and counted. */
   std::uint64_t max_queued_body_bytes = 32ull << 20;
-  /** Entries allowed to wait; beyond it new entries are dropped and counted. */
-  std::size_t max_queued_entries = 100'000;
+  /** Entries allowed to wait; beyond it new entries are dropped and counted. An entry without
+   *  its body takes about 6 KiB in the queue, so this bounds the queue near 100 MiB when the
+   *  writer falls behind a sustained load (docs/performance.md). */
+  std::size_t max_queued_entries = 16'384;
   /** Bodies larger than this are zstd-compressed at rest. */
   std::size_t compress_threshold = 4096;
   /** Longest time a completed entry waits before its transaction commits. */
