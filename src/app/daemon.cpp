@@ -25,7 +25,9 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <openssl/rand.h>
 #include <pthread.h>
+
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -59,6 +61,21 @@ tcp::endpoint to_endpoint(const endpoint_spec& spec) {
 std::string format_endpoint(const tcp::endpoint& ep) {
   const auto a = ep.address();
   return (a.is_v6() ? "[" + a.to_string() + "]" : a.to_string()) + ":" + std::to_string(ep.port());
+}
+
+/** 32 random bytes as lowercase hex. */
+std::string random_token() {
+  unsigned char bytes[32];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) {
+    throw std::runtime_error("cannot generate an API token: RAND_bytes failed");
+  }
+  std::string out;
+  for (unsigned char b : bytes) {
+    constexpr char hex[] = "0123456789abcdef";
+    out.push_back(hex[b >> 4]);
+    out.push_back(hex[b & 15]);
+  }
+  return out;
 }
 
 /** Thrown to end the daemon with exit code 1 and one clear line (SPEC §1). */
@@ -210,6 +227,12 @@ int run_daemon(const config& cfg) {
 
     asio::io_context api_ioc(1);
     api::context api_ctx{catalog, recording, &writer.stats(), cfg.api_token};
+    // An API reachable from other machines always needs a token (SPEC §6.6).
+    const bool api_on_loopback = to_endpoint(cfg.api_listen).address().is_loopback();
+    const bool generated_token = api_ctx.api_token.empty() && !api_on_loopback;
+    if (generated_token) {
+      api_ctx.api_token = random_token();
+    }
     api_ctx.tls = &tls_registry;
     api_ctx.metrics = &services.metrics;
     api_ctx.ca_pem = ca.cert_pem();
@@ -234,6 +257,10 @@ int run_daemon(const config& cfg) {
 
     std::printf("proxy listening on %s\n", services.proxy_address.c_str());
     std::printf("api listening on %s\n", format_endpoint(api_ep).c_str());
+    if (generated_token) {
+      std::printf("api token: %s (the API listens beyond loopback; send it as a Bearer token)\n",
+                  api_ctx.api_token.c_str());
+    }
     std::printf("CA certificate: %s\n", ca.cert_path().c_str());
     std::printf("active session: %s\n",
                 active ? (active->name + " (" + active->id + ")").c_str() : "none");
