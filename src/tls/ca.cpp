@@ -1,5 +1,7 @@
 #include "hark/tls/ca.hpp"
 
+#include "openssl_util.hpp"
+
 #include "hark/core/time.hpp"
 
 #include <fcntl.h>
@@ -25,6 +27,9 @@
 #include <utility>
 
 namespace hark::tls {
+
+using detail::set_random_serial;
+using detail::throw_openssl;
 namespace {
 
 namespace fs = std::filesystem;
@@ -48,19 +53,6 @@ constexpr int validity_years = 10;
 constexpr std::time_t backdate_seconds = 24 * 60 * 60;
 // X.520 ub-common-name is 64 characters; leave room for "Hark CA (" + " xxxxxxxx)".
 constexpr std::size_t max_host_name_length = 40;
-
-/** Throws `what` followed by the most specific queued OpenSSL reason; clears the queue. */
-[[noreturn]] void throw_openssl(std::string what) {
-  if (const unsigned long code = ERR_peek_last_error(); code != 0) {
-    std::array<char, 256> reason{};
-    ERR_error_string_n(code, reason.data(), reason.size());
-    what += " (";
-    what += reason.data();
-    what += ")";
-  }
-  ERR_clear_error();
-  throw std::runtime_error(what);
-}
 
 [[noreturn]] void throw_errno(const std::string& what, int error) {
   throw std::runtime_error(what + ": " + std::generic_category().message(error));
@@ -114,24 +106,6 @@ pkey_ptr generate_key(const std::string& key_type) {
   return pkey_ptr(key);
 }
 
-void set_random_serial(X509* cert) {
-  // RFC 5280 §4.1.2.2: positive, at most 20 octets. 128 random bits encode in at most 17.
-  std::array<unsigned char, 16> bytes{};
-  bn_ptr serial;
-  do {
-    if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
-      throw_openssl("cannot get random bytes");
-    }
-    serial.reset(BN_bin2bn(bytes.data(), static_cast<int>(bytes.size()), nullptr));
-    if (!serial) {
-      throw_openssl("cannot make the CA serial number");
-    }
-  } while (BN_is_zero(serial.get()));
-  if (BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(cert)) == nullptr) {
-    throw_openssl("cannot set the CA serial number");
-  }
-}
-
 void set_validity(X509* cert) {
   // Backdated a day so that clients with a slightly wrong clock accept it.
   const std::time_t not_before = std::time(nullptr) - backdate_seconds;
@@ -174,7 +148,7 @@ x509_ptr make_self_signed(EVP_PKEY* key) {
   if (!cert || X509_set_version(cert.get(), X509_VERSION_3) != 1) {
     throw_openssl("cannot create the CA certificate");
   }
-  set_random_serial(cert.get());
+  set_random_serial(cert.get(), "the CA");
   set_validity(cert.get());
   set_subject_and_issuer(cert.get());
   if (X509_set_pubkey(cert.get(), key) != 1) {

@@ -1,5 +1,7 @@
 #include "hark/tls/context_cache.hpp"
 
+#include "openssl_util.hpp"
+
 #include "hark/tls/keylog.hpp"
 
 #include <openssl/err.h>
@@ -12,23 +14,12 @@
 #include <utility>
 
 namespace hark::tls {
+
+using detail::throw_openssl;
 namespace {
 
 using clock_type = std::chrono::system_clock;
 constexpr long server_session_cache_size = 128;
-
-/** Throws `what` followed by the most specific queued OpenSSL reason; clears the queue. */
-[[noreturn]] void throw_openssl(std::string what) {
-  if (const unsigned long code = ERR_peek_last_error(); code != 0) {
-    std::array<char, 256> reason{};
-    ERR_error_string_n(code, reason.data(), reason.size());
-    what += " (";
-    what += reason.data();
-    what += ")";
-  }
-  ERR_clear_error();
-  throw std::runtime_error(what);
-}
 
 /** CRYPTO_EX_free for the ALPN slot: OpenSSL calls it from SSL_free with the stored string. */
 void free_alpn_choice(void* /*parent*/, void* ptr, CRYPTO_EX_DATA* /*ad*/, int /*idx*/,

@@ -1,5 +1,7 @@
 #include "hark/tls/leaf.hpp"
 
+#include "openssl_util.hpp"
+
 #include "hark/tls/ca.hpp"
 
 #include <arpa/inet.h>
@@ -19,6 +21,9 @@
 #include <string_view>
 
 namespace hark::tls {
+
+using detail::set_random_serial;
+using detail::throw_openssl;
 namespace {
 
 template <auto Free>
@@ -40,19 +45,6 @@ using ia5_string_ptr = std::unique_ptr<ASN1_IA5STRING, openssl_deleter<ASN1_IA5S
 constexpr std::size_t max_common_name_length = 64;
 // RFC 1035 §2.3.4: 255 octets on the wire, 253 characters in text form.
 constexpr std::size_t max_dns_name_length = 253;
-
-/** Throws `what` followed by the most specific queued OpenSSL reason; clears the queue. */
-[[noreturn]] void throw_openssl(std::string what) {
-  if (const unsigned long code = ERR_peek_last_error(); code != 0) {
-    std::array<char, 256> reason{};
-    ERR_error_string_n(code, reason.data(), reason.size());
-    what += " (";
-    what += reason.data();
-    what += ")";
-  }
-  ERR_clear_error();
-  throw std::runtime_error(what);
-}
 
 /** The network-order bytes of an IP literal: 4 for IPv4, 16 for IPv6. */
 struct ip_address {
@@ -117,24 +109,6 @@ std::string normalize_dns_name(const std::string& name) {
     }
   }
   return out;
-}
-
-void set_random_serial(X509* cert) {
-  // RFC 5280 §4.1.2.2: positive, at most 20 octets. 128 random bits encode in at most 17.
-  std::array<unsigned char, 16> bytes{};
-  bn_ptr serial;
-  do {
-    if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
-      throw_openssl("cannot get random bytes for a leaf serial number");
-    }
-    serial.reset(BN_bin2bn(bytes.data(), static_cast<int>(bytes.size()), nullptr));
-    if (!serial) {
-      throw_openssl("cannot make a leaf serial number");
-    }
-  } while (BN_is_zero(serial.get()));
-  if (BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(cert)) == nullptr) {
-    throw_openssl("cannot set a leaf serial number");
-  }
 }
 
 void set_validity(X509* cert, X509* ca_cert, std::chrono::seconds lifetime) {
@@ -286,7 +260,7 @@ x509_ptr leaf_issuer::issue(const std::vector<std::string>& names) const {
   if (!cert || X509_set_version(cert.get(), X509_VERSION_3) != 1) {
     throw_openssl("cannot create a leaf certificate");
   }
-  set_random_serial(cert.get());
+  set_random_serial(cert.get(), "a leaf");
   set_validity(cert.get(), ca_cert_.get(), lifetime_);
   set_subject(cert.get(), normal.front());
   if (X509_set_issuer_name(cert.get(), X509_get_subject_name(ca_cert_.get())) != 1 ||

@@ -1,5 +1,7 @@
 #include "hark/tls/upstream_context.hpp"
 
+#include "openssl_util.hpp"
+
 #include "hark/tls/keylog.hpp"
 #include "hark/tls/leaf.hpp"
 
@@ -12,20 +14,9 @@
 #include <system_error>
 
 namespace hark::tls {
-namespace {
 
-/** Throws `what` followed by the most specific queued OpenSSL reason; clears the queue. */
-[[noreturn]] void throw_openssl(std::string what) {
-  if (const unsigned long code = ERR_peek_last_error(); code != 0) {
-    std::array<char, 256> reason{};
-    ERR_error_string_n(code, reason.data(), reason.size());
-    what += " (";
-    what += reason.data();
-    what += ")";
-  }
-  ERR_clear_error();
-  throw std::runtime_error(what);
-}
+using detail::throw_openssl;
+namespace {
 
 void load_extra_ca_file(SSL_CTX* ctx, const std::filesystem::path& file) {
   std::error_code ec;

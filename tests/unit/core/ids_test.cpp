@@ -38,7 +38,7 @@ TEST(ids, uuid_v4_is_canonical_and_unique) {
     std::string hex = id;
     hex.erase(std::remove(hex.begin(), hex.end(), '-'), hex.end());
     ASSERT_TRUE(all_of_set(hex, "0123456789abcdef")) << id;
-    ASSERT_EQ(id[14], '4') << id;                                         // version 4
+    ASSERT_EQ(id[14], '4') << id;                                                    // version 4
     ASSERT_NE(std::string_view("89ab").find(id[19]), std::string_view::npos) << id;  // variant
     ASSERT_TRUE(seen.insert(id).second);
   }
