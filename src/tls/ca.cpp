@@ -42,7 +42,6 @@ struct openssl_deleter {
   }
 };
 using bio_ptr = std::unique_ptr<BIO, openssl_deleter<BIO_free_all>>;
-using bn_ptr = std::unique_ptr<BIGNUM, openssl_deleter<BN_free>>;
 using ext_ptr = std::unique_ptr<X509_EXTENSION, openssl_deleter<X509_EXTENSION_free>>;
 using pkey_ptr = std::unique_ptr<EVP_PKEY, openssl_deleter<EVP_PKEY_free>>;
 using x509_ptr = std::unique_ptr<X509, openssl_deleter<X509_free>>;

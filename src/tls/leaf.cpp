@@ -33,7 +33,6 @@ struct openssl_deleter {
     Free(p);
   }
 };
-using bn_ptr = std::unique_ptr<BIGNUM, openssl_deleter<BN_free>>;
 using ext_ptr = std::unique_ptr<X509_EXTENSION, openssl_deleter<X509_EXTENSION_free>>;
 using general_names_ptr = std::unique_ptr<GENERAL_NAMES, openssl_deleter<GENERAL_NAMES_free>>;
 using general_name_ptr = std::unique_ptr<GENERAL_NAME, openssl_deleter<GENERAL_NAME_free>>;
