@@ -32,6 +32,15 @@ std::string_view to_string(errc e) noexcept {
   return "unknown";
 }
 
+std::optional<errc> errc_from_string(std::string_view code) noexcept {
+  for (int v = static_cast<int>(errc::ok); v <= static_cast<int>(errc::client_timeout); ++v) {
+    if (to_string(static_cast<errc>(v)) == code) {
+      return static_cast<errc>(v);
+    }
+  }
+  return std::nullopt;
+}
+
 namespace {
 // boost::system::error_category has a protected non-virtual destructor by design.
 #pragma GCC diagnostic push

@@ -294,10 +294,7 @@ asio::awaitable<bool> client_session::exchange(http1::request_parser& p, const e
       tls_upstream_.reset();
       if (!up) {
         const auto& e = *tls_upstream_error_;
-        const auto code = e.code == "upstream_cert_invalid" ? errc::upstream_cert_invalid
-                          : e.code == "upstream_timeout"    ? errc::upstream_timeout
-                          : e.code == "dns_failed"          ? errc::dns_failed
-                                                            : errc::connect_failed;
+        const auto code = errc_from_string(e.code).value_or(errc::connect_failed);
         const auto message = e.message;
         if (code != errc::upstream_cert_invalid) {
           tls_upstream_error_.reset();  // transient: the next request tries again
@@ -370,9 +367,7 @@ asio::awaitable<bool> client_session::exchange(http1::request_parser& p, const e
   }
   if (out.error && !f.timings.wait) {
     // Nothing was sent to the client yet: it gets the synthetic response (SPEC §2).
-    const auto code = out.error->code == "upstream_timeout"    ? errc::upstream_timeout
-                      : out.error->code == "upstream_protocol" ? errc::upstream_protocol
-                                                               : errc::upstream_reset;
+    const auto code = errc_from_string(out.error->code).value_or(errc::upstream_reset);
     co_return co_await fail_exchange(f, p, code, out.error->message);
   }
   if (out.reuse_upstream) {

@@ -3,6 +3,7 @@
 
 #include <boost/system/error_code.hpp>
 
+#include <optional>
 #include <string_view>
 #include <type_traits>
 
@@ -24,6 +25,9 @@ enum class errc {
 
 /** The snake_case code string of `e`, as stored in entries and sent in `X-Hark-Error`. */
 std::string_view to_string(errc e) noexcept;
+
+/** The errc whose to_string() is `code`, or nullopt. */
+std::optional<errc> errc_from_string(std::string_view code) noexcept;
 
 /** The boost::system category of hark::errc. */
 const boost::system::error_category& hark_category() noexcept;
