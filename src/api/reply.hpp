@@ -27,6 +27,9 @@ struct call {
   std::vector<std::string> segments;
   /** Percent-decoded query parameters (`+` is a space). */
   boost::urls::params_view params;
+  /** Set by a handler whose response body is streamed; its returned response is then the head
+   *  (status and headers) only. */
+  std::unique_ptr<body_stream> stream{};
 
   /** Path segment `i` (after `/api`); the route table guarantees it exists. */
   const std::string& segment(std::size_t i) const { return segments.at(i); }

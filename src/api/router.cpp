@@ -121,7 +121,7 @@ bool needs_token(const std::vector<std::string>& segments) {
            (segments[0] == "health" || segments[0] == "ca.pem" || segments[0] == "ca.der"));
 }
 
-response route_request(context& ctx, const request& req) {
+reply route_request(context& ctx, const request& req) {
   const auto host = req[http::field::host];
   if (!is_allowed_host(std::string_view(host.data(), host.size()), ctx.allowed_hosts)) {
     return error_reply(http::status::forbidden, "Forbidden: invalid Host header");
@@ -153,30 +153,38 @@ response route_request(context& ctx, const request& req) {
     }
   }
   call c{ctx, req, std::move(*segments), url->params()};
-  return dispatch(c);
+  auto res = dispatch(c);
+  return reply{std::move(res), std::move(c.stream)};
 }
 
 }  // namespace
 
-response handle(context& ctx, const request& req) {
-  response res;
+reply serve(context& ctx, const request& req) {
+  reply out;
+  auto& res = out.head;
   try {
-    res = route_request(ctx, req);
+    out = route_request(ctx, req);
   } catch (const std::exception& e) {
     spdlog::error("api: {} {}: {}", std::string_view(req.method_string()),
                   std::string_view(req.target()), e.what());
-    res = error_reply(http::status::internal_server_error, e.what());
+    out = reply{error_reply(http::status::internal_server_error, e.what()), nullptr};
   } catch (...) {
-    res = error_reply(http::status::internal_server_error, "Internal error");
+    out = reply{error_reply(http::status::internal_server_error, "Internal error"), nullptr};
   }
   res.version(req.version());
   res.keep_alive(req.keep_alive());
-  if (res.result() == http::status::no_content) {
+  if (out.body) {
+    res.chunked(true);  // the length is unknown until the stream ends
+  } else if (res.result() == http::status::no_content) {
     res.erase(http::field::content_length);  // RFC 9110 §8.6: never on a 204
   } else {
     res.prepare_payload();
   }
-  return res;
+  return out;
+}
+
+response handle(context& ctx, const request& req) {
+  return serve(ctx, req).head;
 }
 
 }  // namespace hark::api

@@ -17,6 +17,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
@@ -24,7 +25,9 @@
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 
 #include <array>
@@ -113,6 +116,36 @@ net::awaitable<beast::error_code> read_request(beast::tcp_stream& stream,
   co_return body_ec;
 }
 
+/** Sends a streamed reply: the head, then one chunk per piece, then the last chunk. False when
+ *  the connection cannot carry another request (write failed, or the stream threw mid-body:
+ *  the last chunk is then withheld so that the client sees the transfer as cut short). */
+net::awaitable<bool> write_streamed(beast::tcp_stream& stream, reply& out) {
+  http::response_serializer<http::string_body> head(out.head);
+  stream.expires_after(io_timeout);
+  if (auto [ec, n] = co_await http::async_write_header(stream, head, use_nothrow); ec) {
+    co_return false;
+  }
+  for (;;) {
+    std::string piece;
+    try {
+      piece = co_await out.body->next();
+    } catch (const std::exception& e) {
+      spdlog::warn("api: streamed response failed: {}", e.what());
+      co_return false;
+    }
+    stream.expires_after(io_timeout);  // a consumer that stops reading is dropped, not buffered
+    if (piece.empty()) {
+      auto [ec, n] = co_await net::async_write(stream, http::make_chunk_last(), use_nothrow);
+      co_return !ec;
+    }
+    if (auto [ec, n] =
+            co_await net::async_write(stream, http::make_chunk(net::buffer(piece)), use_nothrow);
+        ec) {
+      co_return false;
+    }
+  }
+}
+
 /** One connection: requests are served in order until the client or an error ends it.
  *  Owns `stream`; `ctx` and `stopping` outlive every connection (server contract). */
 net::awaitable<void> serve_connection(beast::tcp_stream stream, context* ctx,
@@ -128,13 +161,20 @@ net::awaitable<void> serve_connection(beast::tcp_stream stream, context* ctx,
       }
       co_return;
     }
-    auto res = handle(*ctx, parser.get());
+    auto out = serve(*ctx, parser.get());
+    auto& res = out.head;
     if (stopping->load()) {
       res.keep_alive(false);
     }
-    stream.expires_after(io_timeout);
-    auto [write_ec, written] = co_await http::async_write(stream, res, use_nothrow);
-    if (write_ec || !res.keep_alive()) {
+    bool reusable = false;
+    if (out.body) {
+      reusable = co_await write_streamed(stream, out);
+    } else {
+      stream.expires_after(io_timeout);
+      auto [write_ec, written] = co_await http::async_write(stream, res, use_nothrow);
+      reusable = !write_ec;
+    }
+    if (!reusable || !res.keep_alive() || stopping->load()) {
       beast::error_code ignored;
       stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
       co_return;

@@ -9,10 +9,12 @@
 #include "hark/store/catalog.hpp"
 #include "hark/store/writer.hpp"
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -45,8 +47,33 @@ struct context {
   std::string ca_der;
 };
 
+/** The body of a response that is produced after its head is sent (HAR export, events), so
+ *  that its size never sits in memory. Pieces are pulled one at a time on the API thread and
+ *  sent as HTTP/1.1 chunks. */
+class body_stream {
+ public:
+  virtual ~body_stream() = default;
+  /** The next piece of the body; an empty string ends it. May wait (for events). An exception
+   *  ends the response mid-body: the connection is closed without the last chunk, so the
+   *  client sees a truncated transfer rather than a complete-looking one. */
+  virtual boost::asio::awaitable<std::string> next() = 0;
+};
+
+/** A routed response: the whole response, or its head plus the stream of its body. */
+struct reply {
+  reply() = default;
+  reply(response whole) : head(std::move(whole)) {}  // NOLINT(google-explicit-constructor)
+  reply(response h, std::unique_ptr<body_stream> b) : head(std::move(h)), body(std::move(b)) {}
+
+  response head;
+  std::unique_ptr<body_stream> body;  ///< null: `head` carries the whole body
+};
+
 /** Routes one request: Host guard, token check, then the resource handler.
  *  Never throws: unexpected failures become 500 {"error": "..."}. */
+reply serve(context& ctx, const request& req);
+
+/** serve() for callers that need no streamed body (tests): a streamed reply's head only. */
 response handle(context& ctx, const request& req);
 
 }  // namespace hark::api
