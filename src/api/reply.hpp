@@ -92,6 +92,9 @@ response get_websocket_messages(call& c);
 response get_stats(call& c);
 
 response get_tls_failures(call& c);
+response get_tls_connection(call& c);
+/** GET /api/tls/:connectionId's object (also JSON-RPC tls/get_connection's result). */
+ojson tls_connection_json(const capture::tls_connection_log& log);
 response list_passthrough(call& c);
 response add_passthrough(call& c);
 response delete_passthrough(call& c);

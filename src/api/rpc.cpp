@@ -388,15 +388,18 @@ outcome sessions_get_websocket_messages(context& ctx, params_reader& p) {
   return std::string("[]");
 }
 
-// TODO(tls capture): the three methods below validate their params and answer null because no
-// TLS handshake and no HTTP/2 frame log is recorded yet (SPEC §6.5): every connection id is
-// unknown. Answer from the catalog once those tables exist, with GET /api/tls/:id's and
-// GET /api/http2/:id…'s shapes.
-
-outcome tls_get_connection(context& /*ctx*/, params_reader& p) {
-  p.string("connectionId");
-  return p.ok() ? null_result() : p.error();
+outcome tls_get_connection(context& ctx, params_reader& p) {
+  const auto connection_id = p.string("connectionId");
+  if (!p.ok()) {
+    return p.error();
+  }
+  const auto log = ctx.catalog.get_tls_connection(connection_id);
+  return log ? outcome(dump_json(tls_connection_json(*log))) : null_result();
 }
+
+// TODO(http2 capture): the two methods below validate their params and answer null because no
+// HTTP/2 frame log is recorded yet (SPEC §6.5): every connection id is unknown. Answer from the
+// catalog once that table exists, with GET /api/http2/:id…'s shapes.
 
 outcome http2_get_stream_ids(context& /*ctx*/, params_reader& p) {
   p.string("connectionId");

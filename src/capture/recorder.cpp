@@ -75,6 +75,19 @@ recorder::recorder(record_queue& queue, const recording_state& state,
                    std::uint64_t max_body_capture)
     : queue_(queue), state_(state), max_body_capture_(max_body_capture) {}
 
+void recorder::on_tls_connection(tls_connection_log& log) {
+  // The session is fixed by the first log of a connection (its handshake): a later update
+  // goes to the same session even if recording moved on since.
+  if (log.session_id.empty()) {
+    auto session = state_.target();
+    if (!session) {
+      return;
+    }
+    log.session_id = std::move(*session);
+  }
+  queue_.submit_tls(tls_connection_log(log));
+}
+
 void recorder::on_request_head(flow& f, const http_head& head) {
   auto session = state_.target();
   if (!session) {

@@ -65,6 +65,12 @@ struct response_outcome {
   std::optional<capture::flow_error> error;
 };
 
+/** Where OpenSSL's message callback of one TLS leg appends (tls_intercept.cpp). */
+struct tls_tap {
+  capture::tls_connection_log* log = nullptr;
+  capture::tls_leg leg = capture::tls_leg::client;
+};
+
 class client_session {
  public:
   client_session(tcp::socket socket, worker_state& worker);
@@ -87,6 +93,8 @@ class client_session {
                                               std::optional<std::string> alpn);
   void record_tls_failure(proxy_metrics::tls_failure kind, std::string reason,
                           std::optional<capture::named_u8> alert = {});
+  void start_tls_log(const tls::client_hello& hello);
+  void submit_tls_log();
   asio::awaitable<bool> serve_local(http1::request_parser& p, const exchange_target& t);
   asio::awaitable<void> relay_raw(net::upstream_connection upstream);
   asio::awaitable<bool> write_client(std::string_view bytes);
@@ -105,6 +113,11 @@ class client_session {
   net::duplex client_io() { return client_tls_ ? net::duplex(*client_tls_) : net::duplex(client_); }
 
   tcp::socket client_;
+  // Declared before the TLS streams so that it outlives their message callbacks.
+  std::unique_ptr<capture::tls_connection_log> tls_log_;
+  std::size_t tls_log_submitted_ = 0;  ///< messages in the log when it was last submitted
+  tls_tap client_tap_;
+  tls_tap upstream_tap_{nullptr, capture::tls_leg::upstream};
   std::unique_ptr<net::tls_over_socket> client_tls_;
   worker_state& worker_;
   proxy_services& services_;

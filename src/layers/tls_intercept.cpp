@@ -73,7 +73,73 @@ capture::named_u16 named(std::uint16_t value, std::string name) {
   return capture::named_u16{value, std::move(name)};
 }
 
+/** Bounds of one connection's log: hellos, certificates and alerts fit with room to spare. */
+constexpr std::size_t max_logged_messages = 64;
+constexpr std::size_t max_logged_message_bytes = 64 * 1024;
+
+/** The handshake messages the log keeps (RFC 8446 §4): hellos, encrypted extensions,
+ *  certificates and certificate requests. Key exchange, Finished and tickets say nothing a
+ *  user inspects, and would only grow the log. */
+bool is_logged_handshake(std::uint8_t type) {
+  return type == 1 || type == 2 || type == 8 || type == 11 || type == 13;
+}
+
+/** OpenSSL's message callback (SSL_set_msg_callback): runs inside SSL_read, SSL_write and the
+ *  handshake, on the connection's thread, with each whole message. */
+void on_tls_message(int write_p, int version, int content_type, const void* buf, std::size_t len,
+                    SSL* /*ssl*/, void* arg) {
+  const auto* tap = static_cast<const tls_tap*>(arg);
+  if (tap == nullptr || tap->log == nullptr || len == 0) {
+    return;
+  }
+  const auto* bytes = static_cast<const char*>(buf);
+  const bool alert = content_type == SSL3_RT_ALERT;
+  const bool handshake =
+      content_type == SSL3_RT_HANDSHAKE && is_logged_handshake(static_cast<std::uint8_t>(bytes[0]));
+  auto& messages = tap->log->messages;
+  if ((!alert && !handshake) || messages.size() >= max_logged_messages) {
+    return;
+  }
+  capture::tls_message m;
+  m.at = std::chrono::system_clock::now();
+  m.leg = tap->leg;
+  // Hark is the server on the client leg and the client on the upstream leg.
+  const bool hark_is_server = tap->leg == capture::tls_leg::client;
+  m.side = (write_p != 0) == hark_is_server ? capture::tls_side::server : capture::tls_side::client;
+  m.content_type = static_cast<std::uint8_t>(content_type);
+  m.version = static_cast<std::uint16_t>(version);
+  m.bytes.assign(bytes, std::min(len, max_logged_message_bytes));
+  messages.push_back(std::move(m));
+}
+
+void attach_tap(SSL* ssl, tls_tap* tap) {
+  if (tap->log != nullptr) {
+    SSL_set_msg_callback(ssl, on_tls_message);
+    SSL_set_msg_callback_arg(ssl, tap);
+  }
+}
+
 }  // namespace
+
+void client_session::start_tls_log(const tls::client_hello& hello) {
+  tls_log_ = std::make_unique<capture::tls_connection_log>();
+  tls_log_->connection_id = ids::new_ulid();
+  tls_log_->at = std::chrono::system_clock::now();
+  tls_log_->client_addr = capture::to_net_address(info_.client);
+  tls_log_->sni = hello.sni;
+  tls_info_.connection_id = tls_log_->connection_id;
+  client_tap_.log = tls_log_.get();
+  upstream_tap_.log = tls_log_.get();
+}
+
+void client_session::submit_tls_log() {
+  if (tls_log_ == nullptr || tls_log_->messages.size() == tls_log_submitted_) {
+    return;
+  }
+  tls_log_->details = tls_info_;
+  tls_log_submitted_ = tls_log_->messages.size();
+  services_.sink.on_tls_connection(*tls_log_);
+}
 
 void client_session::record_tls_failure(proxy_metrics::tls_failure kind, std::string reason,
                                         std::optional<capture::named_u8> alert) {
@@ -83,8 +149,11 @@ void client_session::record_tls_failure(proxy_metrics::tls_failure kind, std::st
   if (services_.tls == nullptr) {
     return;
   }
+  if (tls_log_ != nullptr) {
+    tls_log_->failure = reason;
+  }
   capture::tls_failure f;
-  f.connection_id = info_.id;
+  f.connection_id = tls_info_.connection_id.value_or(info_.id);
   f.at = std::chrono::system_clock::now();
   f.client_addr = capture::to_net_address(info_.client);
   f.sni = tls_server_name_.empty() ? tunnel_->first : tls_server_name_;
@@ -147,6 +216,7 @@ asio::awaitable<std::optional<net::upstream_connection>> client_session::connect
   if (ssl == nullptr) {
     throw std::runtime_error("SSL_new failed for an upstream connection");
   }
+  attach_tap(ssl, &upstream_tap_);
   try {
     tls::prepare_upstream_ssl(ssl, tls_server_name_, tls_alpn_offer_, !cfg.ssl_insecure);
   } catch (...) {
@@ -199,6 +269,7 @@ asio::awaitable<void> client_session::intercept_tls() {
     co_return;
   }
   tls_server_name_ = hello->sni.value_or(tunnel_->first);
+  start_tls_log(*hello);
   // Until HTTP/2 is relayed, only http/1.1 is offered upstream (h2 clients fall back to it).
   tls_alpn_offer_.clear();
   for (const auto& protocol : hello->alpn) {
@@ -226,11 +297,13 @@ asio::awaitable<void> client_session::intercept_tls() {
     alpn = tls_alpn_offer_.front();  // no upstream: Hark answers the client itself (502)
   }
   co_await handshake_with_client(*hello, names, alpn);
+  submit_tls_log();
   if (!client_tls_) {
     co_return;
   }
   tls_upstream_ = std::move(upstream);
   co_await serve_requests(false);
+  submit_tls_log();  // the alerts of the connection's end (close_notify), later upstreams
 }
 
 asio::awaitable<void> client_session::handshake_with_client(const tls::client_hello& hello,
@@ -246,6 +319,10 @@ asio::awaitable<void> client_session::handshake_with_client(const tls::client_he
   SSL* ssl = SSL_new(ctx.get());
   if (ssl == nullptr) {
     co_return;
+  }
+  attach_tap(ssl, &client_tap_);
+  if (tls_log_ != nullptr) {
+    tls_log_->alpn = alpn;
   }
   tls::set_alpn_choice(ssl, std::move(alpn));
   auto stream = std::make_unique<net::tls_over_socket>(client_, ssl);
@@ -269,7 +346,6 @@ asio::awaitable<void> client_session::handshake_with_client(const tls::client_he
     co_return;
   }
   SSL* s = stream->native_handle();
-  tls_info_.connection_id = ids::new_ulid();
   const auto version = static_cast<std::uint16_t>(SSL_version(s));
   tls_info_.tls_version = named(version, tls::version_name(version));
   if (const SSL_CIPHER* cipher = SSL_get_current_cipher(s)) {

@@ -12,7 +12,7 @@ namespace {
 // Append new ones at the end; never edit one that has shipped.
 // Planned: an FTS5 table over entries.search_text for `q` (SQLite 3.40 has FTS5); a LIKE over
 // search_text serves it until then.
-constexpr std::array<std::string_view, 1> migrations = {
+constexpr std::array<std::string_view, 2> migrations = {
     // 1: the initial schema.
     R"sql(
 CREATE TABLE sessions (
@@ -77,6 +77,18 @@ CREATE TABLE ws_messages (
   truncated  INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (entry_row, seq)
 );
+)sql",
+    // 2: the TLS connection log (SPEC §3, §6.5), one row per intercepted connection.
+    R"sql(
+CREATE TABLE tls_connections (
+  id         TEXT PRIMARY KEY NOT NULL,      -- ULID, the entries' tls.connectionId
+  session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+  started_us INTEGER NOT NULL,               -- Unix us of the ClientHello
+  codec      INTEGER NOT NULL,               -- 0 none, 1 zstd
+  size       INTEGER NOT NULL,               -- bytes of `data` before compression
+  data       BLOB NOT NULL                   -- the log as CBOR (src/store/tls_log_store.cpp)
+);
+CREATE INDEX tls_connections_by_session ON tls_connections (session_id);
 )sql",
 };
 

@@ -10,6 +10,7 @@
 
 #include "entry_row.hpp"
 #include "statement.hpp"
+#include "tls_log_store.hpp"
 
 #include "hark/store/database.hpp"
 
@@ -184,6 +185,25 @@ void write_batch(database& db, writer_stats& stats, const writer_options& option
       std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - started).count());
 }
 
+/** Writes TLS connection logs in one transaction. Never throws: a failure is reported and the
+ *  logs are counted as dropped. */
+void write_tls_logs(database& db, writer_stats& stats, const writer_options& options,
+                    const std::vector<capture::tls_connection_log>& logs) {
+  if (logs.empty()) {
+    return;
+  }
+  try {
+    transaction tx(db);
+    for (const auto& log : logs) {
+      insert_tls_log(db, log, options.compress_threshold);
+    }
+    tx.commit();
+  } catch (const std::exception& e) {
+    stats.tls_logs_dropped += logs.size();
+    report(stats, e.what());
+  }
+}
+
 }  // namespace
 
 writer::writer(writer_options options)
@@ -221,6 +241,22 @@ void writer::submit(capture::entry_record&& record) {
   wake_.notify_one();
 }
 
+void writer::submit_tls(capture::tls_connection_log&& log) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || tls_queue_.size() >= options_.max_queued_tls_logs) {
+      ++stats_.tls_logs_dropped;
+      return;
+    }
+    tls_queue_.push_back(std::move(log));
+    ++submitted_;
+    if (tls_queue_.size() != 1 || !queue_.empty()) {
+      return;  // the writer is already awake for this batch
+    }
+  }
+  wake_.notify_one();
+}
+
 void writer::flush() {
   std::unique_lock lock(mutex_);
   const auto target = submitted_;
@@ -246,22 +282,28 @@ void writer::stop() {
 void writer::run() {
   std::unique_lock lock(mutex_);
   for (;;) {
-    wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    wake_.wait(lock, [this] { return stopping_ || !queue_.empty() || !tls_queue_.empty(); });
     // Let a batch build up for a moment: one transaction per many entries keeps the WAL
     // writes per entry small (each commit rewrites every page it touched).
     wake_.wait_for(lock, batch_delay, [this] {
       return stopping_ || flush_waiters_ > 0 || queue_.size() >= batch_size;
     });
-    if (queue_.empty()) {
+    if (queue_.empty() && tls_queue_.empty()) {
       return;  // stopping, and everything submitted is written
     }
     std::deque<capture::entry_record> batch;
     batch.swap(queue_);
+    std::vector<capture::tls_connection_log> tls_batch;
+    tls_batch.swap(tls_queue_);
     queued_body_bytes_ = 0;
     stats_.queue_depth = 0;
     lock.unlock();
-    const auto taken = batch.size();
-    write_batch(*db_, stats_, options_, batch);
+    const auto taken = batch.size() + tls_batch.size();
+    // Logs first: an entry that names its TLS connection finds it already stored.
+    write_tls_logs(*db_, stats_, options_, tls_batch);
+    if (!batch.empty()) {
+      write_batch(*db_, stats_, options_, batch);
+    }
     lock.lock();
     committed_ += taken;
     drained_.notify_all();

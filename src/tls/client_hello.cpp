@@ -10,12 +10,17 @@
 
 #include "hark/tls/names.hpp"
 
+#include "wire.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <utility>
 
 namespace hark::tls {
 namespace {
+
+using detail::byte_at;
+using detail::reader;
 
 constexpr std::uint8_t content_type_handshake = 22;
 constexpr std::uint8_t handshake_client_hello = 1;
@@ -45,75 +50,6 @@ std::string hex_u16(std::uint16_t value) {
   std::snprintf(text, sizeof text, "0x%04x", static_cast<unsigned>(value));
   return text;
 }
-
-std::uint8_t byte_at(std::string_view bytes, std::size_t index) {
-  return static_cast<std::uint8_t>(bytes[index]);
-}
-
-/** A bounds-checked big-endian cursor over a byte range. Every read either succeeds and
- *  advances, or fails and leaves the cursor where it was. */
-class reader {
- public:
-  explicit reader(std::string_view bytes) : bytes_(bytes) {}
-
-  bool empty() const noexcept { return bytes_.empty(); }
-  std::size_t remaining() const noexcept { return bytes_.size(); }
-
-  bool read_u8(std::uint8_t& out) noexcept {
-    if (bytes_.empty()) {
-      return false;
-    }
-    out = byte_at(bytes_, 0);
-    bytes_.remove_prefix(1);
-    return true;
-  }
-
-  bool read_u16(std::uint16_t& out) noexcept {
-    if (bytes_.size() < 2) {
-      return false;
-    }
-    out = static_cast<std::uint16_t>(byte_at(bytes_, 0) << 8 | byte_at(bytes_, 1));
-    bytes_.remove_prefix(2);
-    return true;
-  }
-
-  bool read_bytes(std::size_t count, std::string_view& out) noexcept {
-    if (bytes_.size() < count) {
-      return false;
-    }
-    out = bytes_.substr(0, count);
-    bytes_.remove_prefix(count);
-    return true;
-  }
-
-  /** A `<0..2^(8*prefix_bytes)-1>` vector of RFC 8446 §3.4: length prefix, then that many
-   *  bytes. `prefix_bytes` is 1 or 2. */
-  bool read_vector(std::size_t prefix_bytes, std::string_view& out) noexcept {
-    reader saved = *this;
-    std::size_t length = 0;
-    if (prefix_bytes == 1) {
-      std::uint8_t n = 0;
-      if (!read_u8(n)) {
-        return false;
-      }
-      length = n;
-    } else {
-      std::uint16_t n = 0;
-      if (!read_u16(n)) {
-        return false;
-      }
-      length = n;
-    }
-    if (!read_bytes(length, out)) {
-      *this = saved;
-      return false;
-    }
-    return true;
-  }
-
- private:
-  std::string_view bytes_;
-};
 
 /** Reads `data` (an extension's data) as exactly one vector with a `prefix_bytes` length.
  *  Returns an error text, empty on success. */

@@ -4,6 +4,8 @@
 
 #include "hark/tls/names.hpp"
 
+#include "wire.hpp"
+
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -15,6 +17,9 @@
 
 namespace hark::tls {
 namespace {
+
+using detail::printable;
+using detail::to_hex;
 
 constexpr std::uint16_t ext_server_name = 0x0000;
 constexpr std::uint16_t ext_supported_groups = 0x000a;
@@ -29,18 +34,6 @@ constexpr std::uint16_t ext_key_share = 0x0033;
 /** JA4's stand-in for the hash of an empty list ("makes it clear … a field has no values"). */
 constexpr std::string_view ja4_empty_hash = "000000000000";
 constexpr std::size_t ja4_hash_length = 12;
-
-std::string to_hex(std::string_view bytes) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (const char c : bytes) {
-    const auto byte = static_cast<unsigned char>(c);
-    out += digits[byte >> 4];
-    out += digits[byte & 0x0f];
-  }
-  return out;
-}
 
 std::string hex4(std::uint16_t value) {
   char text[8];
@@ -158,21 +151,6 @@ std::string ja4_hash(const std::string& list) {
     return std::string(ja4_empty_hash);
   }
   return hex_digest(EVP_sha256(), list).substr(0, ja4_hash_length);
-}
-
-/** Bytes a client chose (SNI, ALPN names) as JSON-safe text: printable ASCII as is, any other
- *  byte as `\xHH`, since nlohmann::json refuses to serialize invalid UTF-8. */
-std::string printable(std::string_view bytes) {
-  std::string out;
-  for (const char c : bytes) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte >= 0x20 && byte < 0x7f && byte != '\\') {
-      out += c;
-    } else {
-      out += "\\x" + to_hex(std::string_view(&c, 1));
-    }
-  }
-  return out;
 }
 
 template <class T, class Namer>

@@ -3,6 +3,7 @@
 // SQLite or the API; they describe what went over the wire to a flow_sink.
 
 #include "hark/capture/entry_record.hpp"
+#include "hark/capture/tls_log.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 
@@ -89,6 +90,11 @@ class flow_sink {
   virtual void on_response_end(flow& f, const header_list& trailers) = 0;
   /** Last event of a flow: completed, or failed with an error. */
   virtual void on_flow_end(flow& f, const flow_outcome& outcome) = 0;
+  /** The TLS connection log of an intercepted connection: after the client handshake (or its
+   *  failure), and again when the connection ends if messages (alerts) were added since.
+   *  The sink keeps a copy, and sets `log.session_id` to the session it went to the first
+   *  time, so that updates follow it there; a sink that does not record ignores the log. */
+  virtual void on_tls_connection(tls_connection_log& /*log*/) {}
 };
 
 }  // namespace hark::capture

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "hark/capture/entry_record.hpp"
+#include "hark/capture/tls_log.hpp"
 
 namespace hark::capture {
 
@@ -12,6 +13,9 @@ class record_queue {
   /** Takes ownership of `record`. May drop its bodies under pressure (marking them truncated),
    *  never the entry itself. */
   virtual void submit(entry_record&& record) = 0;
+  /** Takes ownership of a TLS connection log; a later log with the same connection id
+   *  replaces the earlier one. May drop it under pressure. */
+  virtual void submit_tls(tls_connection_log&& /*log*/) {}
 };
 
 }  // namespace hark::capture

@@ -1,6 +1,7 @@
 #pragma once
 // catalog: the queries the REST API runs (sessions and entries), on one connection.
 
+#include "hark/capture/tls_log.hpp"
 #include "hark/store/database.hpp"
 
 #include <cstdint>
@@ -107,6 +108,9 @@ class catalog {
   bool delete_entries(const std::string& session_id);
   bool delete_entry(const std::string& session_id, const std::string& entry_id);
   std::optional<session_stats> stats(const std::string& session_id);
+
+  /** The TLS connection log of connection `id` (an entry's `tls.connectionId`). */
+  std::optional<capture::tls_connection_log> get_tls_connection(const std::string& id);
 
  private:
   database& db_;

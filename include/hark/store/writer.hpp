@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace hark::store {
 
@@ -26,6 +27,8 @@ struct writer_options {
    *  its body takes about 6 KiB in the queue, so this bounds the queue near 100 MiB when the
    *  writer falls behind a sustained load (docs/performance.md). */
   std::size_t max_queued_entries = 16'384;
+  /** TLS connection logs allowed to wait (a few KiB each); beyond it they are dropped. */
+  std::size_t max_queued_tls_logs = 4096;
   /** Bodies larger than this are zstd-compressed at rest. */
   std::size_t compress_threshold = 4096;
   /** Longest time a completed entry waits before its transaction commits. */
@@ -37,6 +40,7 @@ struct writer_stats {
   std::atomic<std::uint64_t> entries_written{0};
   std::atomic<std::uint64_t> bodies_dropped{0};
   std::atomic<std::uint64_t> entries_dropped{0};
+  std::atomic<std::uint64_t> tls_logs_dropped{0};
   std::atomic<std::uint64_t> queue_depth{0};
   std::atomic<std::uint64_t> last_batch_us{0};  ///< write latency of the last transaction
   std::atomic<bool> ok{true};
@@ -52,6 +56,7 @@ class writer final : public capture::record_queue {
   ~writer() override;
 
   void submit(capture::entry_record&& record) override;
+  void submit_tls(capture::tls_connection_log&& log) override;
   /** Blocks until everything submitted before the call is committed. */
   void flush();
   /** Writes what is queued, then stops the thread. Idempotent. */
@@ -68,6 +73,7 @@ class writer final : public capture::record_queue {
   std::condition_variable wake_;
   std::condition_variable drained_;
   std::deque<capture::entry_record> queue_;
+  std::vector<capture::tls_connection_log> tls_queue_;
   std::uint64_t queued_body_bytes_ = 0;
   std::uint64_t submitted_ = 0;
   std::uint64_t committed_ = 0;
