@@ -94,6 +94,8 @@ class client_session {
   void record_tls_failure(proxy_metrics::tls_failure kind, std::string reason,
                           std::optional<capture::named_u8> alert = {});
   void start_tls_log(const tls::client_hello& hello);
+  std::string tls_pool_key() const;
+  void pool_tls_upstream();
   void submit_tls_log();
   asio::awaitable<bool> serve_local(http1::request_parser& p, const exchange_target& t);
   asio::awaitable<void> relay_raw(net::upstream_connection upstream);

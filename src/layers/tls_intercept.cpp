@@ -224,6 +224,7 @@ asio::awaitable<std::optional<net::upstream_connection>> client_session::connect
     throw;
   }
   conn.tls = std::make_unique<net::tls_owning_socket>(std::move(conn.socket), ssl);
+  conn.key = tls_pool_key();
   const auto started = std::chrono::steady_clock::now();
   dog_.reset_fired();
   dog_.arm(cfg.connect_timeout, conn.tls->next_layer());
@@ -277,7 +278,15 @@ asio::awaitable<void> client_session::intercept_tls() {
       tls_alpn_offer_.push_back(protocol);
     }
   }
-  auto upstream = co_await connect_tls_upstream();
+  // A pooled connection made for the same origin, SNI and ALPN offer saves the upstream
+  // handshake (the dominant cost of a client that opens a connection per request); otherwise
+  // connect now, eagerly, to learn the origin's certificate and ALPN choice.
+  auto upstream = worker_.pool.take(tls_pool_key());
+  if (upstream) {
+    attach_tap(upstream->tls->native_handle(), &upstream_tap_);
+  } else {
+    upstream = co_await connect_tls_upstream();
+  }
   std::vector<std::string> names{tls_server_name_};
   std::optional<std::string> alpn;
   if (upstream) {
@@ -304,6 +313,23 @@ asio::awaitable<void> client_session::intercept_tls() {
   tls_upstream_ = std::move(upstream);
   co_await serve_requests(false);
   submit_tls_log();  // the alerts of the connection's end (close_notify), later upstreams
+  pool_tls_upstream();
+}
+
+std::string client_session::tls_pool_key() const {
+  return net::tls_upstream_key(tunnel_->first, tunnel_->second, tls_server_name_, tls_alpn_offer_);
+}
+
+void client_session::pool_tls_upstream() {
+  // Set only when the last exchange left it idle and reusable (http1_exchange.cpp).
+  if (!tls_upstream_ || !tls_upstream_->tls) {
+    return;
+  }
+  SSL* ssl = tls_upstream_->tls->native_handle();
+  SSL_set_msg_callback(ssl, nullptr);  // the tap points into this session
+  SSL_set_msg_callback_arg(ssl, nullptr);
+  worker_.pool.give_back(std::move(*tls_upstream_));
+  tls_upstream_.reset();
 }
 
 asio::awaitable<void> client_session::handshake_with_client(const tls::client_hello& hello,

@@ -32,9 +32,19 @@ std::string timeout_message(const std::string& host, std::uint16_t port,
 }
 
 /** Whether a pooled socket is still usable: no EOF and no unexpected bytes waiting. */
-bool looks_open(tcp::socket& s) {
+/** The TCP socket of a connection, under its TLS stream when it has one. */
+tcp::socket& transport(upstream_connection& c) {
+  return c.tls ? c.tls->next_layer() : c.socket;
+}
+
+/** Idle and open: nothing to read (an idle connection that has bytes waiting was closed or is
+ *  out of step), and for TLS nothing buffered inside OpenSSL either. */
+bool looks_open(upstream_connection& c) {
+  if (c.tls && SSL_has_pending(c.tls->native_handle()) == 1) {
+    return false;
+  }
   char probe = 0;
-  const auto n = ::recv(s.native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+  const auto n = ::recv(transport(c).native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
@@ -42,6 +52,16 @@ bool looks_open(tcp::socket& s) {
 
 std::string upstream_key(const std::string& host, std::uint16_t port) {
   return host_port(host, port);
+}
+
+std::string tls_upstream_key(const std::string& host, std::uint16_t port, const std::string& sni,
+                             const std::vector<std::string>& alpn) {
+  std::string key = "tls " + host_port(host, port) + " sni=" + sni + " alpn=";
+  for (const auto& protocol : alpn) {
+    key += protocol;
+    key += ',';
+  }
+  return key;
 }
 
 asio::awaitable<connect_outcome> connect_upstream(std::string host, std::uint16_t port,
@@ -102,21 +122,21 @@ std::optional<upstream_connection> upstream_pool::take(const std::string& key) {
   while (!list.empty()) {
     idle candidate = std::move(list.back());
     list.pop_back();
-    if (now - candidate.since < idle_ttl_ && looks_open(candidate.connection.socket)) {
+    if (now - candidate.since < idle_ttl_ && looks_open(candidate.connection)) {
       candidate.connection.reused = true;
       return std::move(candidate.connection);
     }
     boost::system::error_code ignored;
-    candidate.connection.socket.close(ignored);
+    transport(candidate.connection).close(ignored);
   }
   return std::nullopt;
 }
 
 void upstream_pool::give_back(upstream_connection&& conn) {
   auto& list = idle_[conn.key];
-  if (list.size() >= max_idle_per_key_ || !conn.socket.is_open()) {
+  if (list.size() >= max_idle_per_key_ || !transport(conn).is_open()) {
     boost::system::error_code ignored;
-    conn.socket.close(ignored);
+    transport(conn).close(ignored);
     return;
   }
   list.push_back(idle{std::move(conn), std::chrono::steady_clock::now()});

@@ -63,7 +63,10 @@ class TlsConnectionLogTest(unittest.TestCase):
         self.fail("no %s extension in %s" % (name, [e["type"]["name"] for e in hello["extensions"]]))
 
     def test_both_legs_of_an_intercepted_tls13_connection(self):
-        url = self.origin.url("/hello?case=log13")
+        # A fresh origin: an upstream connection taken from the pool has no handshake to log.
+        origin = TlsOrigin(self.pki.localhost_pem, self.pki.localhost_key, alpn=["http/1.1"])
+        self.addCleanup(origin.close)
+        url = origin.url("/hello?case=log13")
         result = curl(["--cacert", hark_ca(self.hark), url], self.hark.proxy_port)
         self.assertEqual((result.returncode, result.stdout), (0, b"hello"), result.stderr)
         entry = self.hark.wait_for_entry(url)
@@ -130,6 +133,31 @@ class TlsConnectionLogTest(unittest.TestCase):
             "params": {"connectionId": log["connectionId"]}})
         self.assertEqual(status, 200)
         self.assertEqual(rpc["result"], log)
+
+    def test_pooled_upstream_has_no_upstream_handshake(self):
+        origin = TlsOrigin(self.pki.localhost_pem, self.pki.localhost_key, alpn=["http/1.1"])
+        self.addCleanup(origin.close)
+        hark = start_hark(["--upstream-ca", self.pki.ca_pem, "--workers", "1"])
+        self.addCleanup(hark.kill9)
+        logs = []
+        for i in range(2):
+            url = origin.url("/hello?case=log-pooled-%d" % i)
+            result = curl(["--cacert", hark_ca(hark), url], hark.proxy_port)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            connection = hark.wait_for_entry(url)["tls"]["connectionId"]
+            deadline = time.monotonic() + TIMEOUT
+            while True:
+                status, _, log = hark.api("GET", "/api/tls/" + connection)
+                if status == 200 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
+            self.assertEqual(status, 200)
+            logs.append(log)
+        legs = [{e["leg"] for e in log["events"]} for log in logs]
+        self.assertEqual(legs[0], {"client", "upstream"})
+        self.assertNotIn("upstream", legs[1])
+        self.assertEqual(len(origin.handshakes), 1)
+        hark.stop()
 
     def test_tls12_certificate_message(self):
         url = self.origin.url("/hello?case=log12")

@@ -21,7 +21,7 @@ namespace hark::net {
 
 struct upstream_connection {
   boost::asio::ip::tcp::socket socket;  ///< moved into `tls` when the connection is TLS
-  std::string key;                      ///< pool key, `host:port`
+  std::string key;  ///< pool key: `host:port`, or tls_upstream_key() for TLS connections
   boost::asio::ip::tcp::endpoint remote;
   bool reused = false;  ///< taken from the pool (may have been closed by the peer meanwhile)
   std::unique_ptr<tls_owning_socket> tls;
@@ -40,6 +40,11 @@ struct connect_outcome {
 
 /** The pool key of an upstream. */
 std::string upstream_key(const std::string& host, std::uint16_t port);
+
+/** The pool key of a TLS upstream: the address, the SNI sent and the ALPN list offered, since
+ *  a connection made for one of these cannot serve a client that asked for another. */
+std::string tls_upstream_key(const std::string& host, std::uint16_t port, const std::string& sni,
+                             const std::vector<std::string>& alpn);
 
 /** Resolves `host` (skipped for IP literals) and connects to the first address that answers,
  *  within `timeout` enforced by `dog` (armed on a scratch socket). Never throws for network
