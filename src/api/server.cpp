@@ -22,10 +22,10 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/chunk_encode.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
@@ -236,6 +236,11 @@ void server::start() {
 
 void server::stop() {
   stopping_->store(true);
+  if (ctx_.events != nullptr) {
+    // Event streams would otherwise wait for events forever: closing the hub wakes each one,
+    // which then ends its response (last chunk) and, stopping being set, its connection.
+    ctx_.events->close();
+  }
   // The acceptor belongs to the io_context's thread: close it there (inline when called on it).
   net::dispatch(ioc_, [this] {
     boost::system::error_code ignored;
