@@ -187,6 +187,7 @@ response delete_entries(call& c) {
   if (!c.ctx.catalog.delete_entries(*sid)) {
     return error_reply(http::status::not_found, "Session not found");
   }
+  publish_session_updated(c.ctx, *sid);  // trafficCount and totalBytes are back to 0
   return success_reply();
 }
 
@@ -210,6 +211,7 @@ response delete_entry(call& c) {
   if (!c.ctx.catalog.delete_entry(*sid, c.segment(3))) {
     return missing_in_session(c.ctx, *sid, "Entry not found");
   }
+  publish_session_updated(c.ctx, *sid);  // its counters went down
   return success_reply();
 }
 

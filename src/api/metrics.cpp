@@ -75,6 +75,17 @@ void store_families(std::string& out, store::writer_stats& s) {
   sample(out, "hark_store_ok", "", s.ok.load() ? 1 : 0);
 }
 
+void event_families(std::string& out, const capture::event_hub& events) {
+  family(out, "hark_events_subscribers", "gauge", "Clients following GET /api/events now.");
+  sample(out, "hark_events_subscribers", "", events.subscriber_count());
+  family(out, "hark_events_dropped_subscribers_total", "counter",
+         "Event subscribers dropped because their queue overflowed (a client reading too slowly).");
+  sample(out, "hark_events_dropped_subscribers_total", "", events.dropped_total());
+  family(out, "hark_events_published_total", "counter",
+         "Events published to at least one subscriber.");
+  sample(out, "hark_events_published_total", "", events.published_total());
+}
+
 }  // namespace
 
 response get_metrics(context& ctx) {
@@ -84,6 +95,9 @@ response get_metrics(context& ctx) {
   }
   if (ctx.writer_stats != nullptr) {
     store_families(out, *ctx.writer_stats);
+  }
+  if (ctx.events != nullptr) {
+    event_families(out, *ctx.events);
   }
   response res{http::status::ok, 11};
   res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");

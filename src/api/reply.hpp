@@ -68,12 +68,16 @@ void sync_recording(context& ctx);
  *  there is none (the caller answers 404 `No active session`). */
 std::optional<std::string> resolve_session_id(context& ctx, const std::string& sid);
 
+/** Publishes `session.updated` with session `session_id` as it is now, when anyone listens to
+ *  GET /api/events (for changes made outside sessions.cpp: entries deleted). */
+void publish_session_updated(context& ctx, const std::string& session_id);
+
 /** A 404 for something missing inside session `session_id`: `Session not found` when the
  *  session itself is unknown, else `{"error": what}`. */
 response missing_in_session(context& ctx, const std::string& session_id, std::string_view what);
 
-// Resource handlers (sessions.cpp, entries.cpp, bodies.cpp, health.cpp). Each returns the
-// response without version and keep-alive; store errors propagate to the router (500).
+// Resource handlers (sessions.cpp, entries.cpp, bodies.cpp, events.cpp, health.cpp, …). Each
+// returns the response without version and keep-alive; store errors propagate to the router (500).
 response list_sessions(call& c);
 response create_session(call& c);
 response get_active_session(call& c);
@@ -90,6 +94,8 @@ response get_request_body(call& c);
 response get_response_body(call& c);
 response get_websocket_messages(call& c);
 response get_stats(call& c);
+
+response get_events(call& c);
 
 response get_tls_failures(call& c);
 response get_tls_connection(call& c);

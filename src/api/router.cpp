@@ -56,6 +56,7 @@ constexpr std::array routes{
     make_route(verb::get, get_websocket_messages, "sessions", "*", "entries", "*", "websocket"),
     make_route(verb::get, get_stats, "sessions", "*", "stats"),
     make_route(verb::post, post_rpc, "rpc"),
+    make_route(verb::get, get_events, "events"),
     make_route(verb::get, get_tls_failures, "tls", "failures"),
     make_route(verb::get, get_tls_connection, "tls", "*"),
     make_route(verb::get, list_passthrough, "passthrough"),

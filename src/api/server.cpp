@@ -236,6 +236,11 @@ void server::start() {
 
 void server::stop() {
   stopping_->store(true);
+  if (ctx_.events != nullptr) {
+    // Event streams would otherwise wait for events forever: closing the hub wakes each one,
+    // which then ends its response (last chunk) and, stopping being set, its connection.
+    ctx_.events->close();
+  }
   // The acceptor belongs to the io_context's thread: close it there (inline when called on it).
   net::dispatch(ioc_, [this] {
     boost::system::error_code ignored;

@@ -26,6 +26,37 @@ response session_reply(http::status status, const store::session& s) {
   return json_reply(status, session_json(s));
 }
 
+bool has_listeners(const context& ctx) {
+  return ctx.events != nullptr && ctx.events->has_subscribers();
+}
+
+/** Publishes `type` with the Session object to /api/events subscribers, if there are any. */
+void publish_session(context& ctx, capture::event_type type, const store::session& s) {
+  if (has_listeners(ctx)) {
+    ctx.events->publish(type, s.id, dump_json(session_json(s)));
+  }
+}
+
+/** The active session's id, looked up only when someone listens to events: activating another
+ *  session deactivates it, which is a change of its own to announce. */
+std::optional<std::string> active_id_if_listened(context& ctx) {
+  if (!has_listeners(ctx)) {
+    return std::nullopt;
+  }
+  auto active = ctx.catalog.active_session();
+  return active ? std::optional(std::move(active->id)) : std::nullopt;
+}
+
+/** After `activated` became the active session: `session.updated` for the one it replaced
+ *  (now inactive), then for `activated`. */
+void publish_activation(context& ctx, const std::optional<std::string>& previous,
+                        const store::session& activated) {
+  if (previous && *previous != activated.id) {
+    publish_session_updated(ctx, *previous);
+  }
+  publish_session(ctx, capture::event_type::session_updated, activated);
+}
+
 response session_not_found() {
   return error_reply(http::status::not_found, "Session not found");
 }
@@ -63,6 +94,15 @@ std::optional<response> read_patch(const request& req, store::session_patch& pat
 
 }  // namespace
 
+void publish_session_updated(context& ctx, const std::string& session_id) {
+  if (!has_listeners(ctx)) {
+    return;
+  }
+  if (const auto s = ctx.catalog.get_session(session_id)) {
+    publish_session(ctx, capture::event_type::session_updated, *s);
+  }
+}
+
 response list_sessions(call& c) {
   auto sessions = ojson::array();
   for (const auto& s : c.ctx.catalog.list_sessions()) {
@@ -87,6 +127,7 @@ response create_session(call& c) {
   }
   // A new session is neither active nor recording, so the recording target does not change.
   const auto created = c.ctx.catalog.create_session(name, timefmt::unix_ms(now));
+  publish_session(c.ctx, capture::event_type::session_created, created);
   return session_reply(http::status::created, created);
 }
 
@@ -111,28 +152,36 @@ response update_session(call& c) {
   if (auto bad = read_patch(c.req, patch)) {
     return std::move(*bad);
   }
+  const auto previous = patch.is_active == true ? active_id_if_listened(c.ctx) : std::nullopt;
   const auto updated = c.ctx.catalog.update_session(c.segment(1), patch, timefmt::now_ms());
   if (!updated) {
     return session_not_found();
   }
   sync_recording(c.ctx);
+  publish_activation(c.ctx, previous, *updated);
   return session_reply(http::status::ok, *updated);
 }
 
 response activate_session(call& c) {
+  const auto previous = active_id_if_listened(c.ctx);
   const auto activated = c.ctx.catalog.activate_session(c.segment(1), timefmt::now_ms());
   if (!activated) {
     return session_not_found();
   }
   sync_recording(c.ctx);
+  publish_activation(c.ctx, previous, *activated);
   return session_reply(http::status::ok, *activated);
 }
 
 response delete_session(call& c) {
-  if (!c.ctx.catalog.delete_session(c.segment(1))) {
+  const auto& id = c.segment(1);
+  if (!c.ctx.catalog.delete_session(id)) {
     return session_not_found();
   }
   sync_recording(c.ctx);
+  if (has_listeners(c.ctx)) {
+    c.ctx.events->publish(capture::event_type::session_deleted, id, dump_json(ojson{{"id", id}}));
+  }
   return success_reply();
 }
 

@@ -10,25 +10,6 @@ namespace hark::api {
 
 namespace {
 
-ojson failure_json(const capture::tls_failure& f) {
-  ojson out;
-  out["connectionId"] = f.connection_id;
-  out["at"] = timefmt::iso8601(f.at);
-  if (f.client_addr) {
-    out["clientAddr"] = {{"ip", f.client_addr->ip}, {"port", f.client_addr->port.value_or(0)}};
-  } else {
-    out["clientAddr"] = nullptr;
-  }
-  out["sni"] = f.sni ? ojson(*f.sni) : ojson(nullptr);
-  out["reason"] = f.reason;
-  if (f.alert) {
-    out["alert"] = {{"value", f.alert->value}, {"name", f.alert->name}};
-  } else {
-    out["alert"] = nullptr;
-  }
-  return out;
-}
-
 ojson pattern_json(const capture::passthrough_pattern& p) {
   ojson out;
   out["id"] = p.id;
@@ -106,7 +87,7 @@ response get_tls_failures(call& c) {
   }
   ojson list = ojson::array();
   for (const auto& f : c.ctx.tls->failures()) {
-    list.push_back(failure_json(f));
+    list.push_back(capture::tls_failure_json(f));
   }
   ojson out;
   out["failures"] = std::move(list);

@@ -23,6 +23,8 @@ struct raw_options {
   std::vector<std::string> upstream_ca, passthrough;
   bool ssl_insecure = false;
   unsigned workers = 0;
+  long events_keepalive = 15;
+  std::uint64_t events_queue = 8192;
 };
 
 template <class T>
@@ -68,7 +70,7 @@ void apply_config_file(CLI::App& app, raw_options& o) {
       "proxy-listen",   "api-listen",   "data-dir",        "ca-dir",           "ca-key-type",
       "api-token",      "keylog",       "log-level",       "log-file",         "max-body-capture",
       "header-timeout", "idle-timeout", "connect-timeout", "upstream-timeout", "upstream-ca",
-      "passthrough",    "ssl-insecure", "workers"};
+      "passthrough",    "ssl-insecure", "workers",         "events-keepalive", "events-queue"};
   for (const auto& [key, value] : t) {
     if (known.count(std::string(key.str())) == 0) {
       throw CLI::ValidationError(
@@ -99,6 +101,8 @@ void apply_config_file(CLI::App& app, raw_options& o) {
   number("connect-timeout", o.connect_timeout);
   number("upstream-timeout", o.upstream_timeout);
   number("workers", o.workers);
+  number("events-keepalive", o.events_keepalive);
+  number("events-queue", o.events_queue);
   from_toml(t, app, "upstream-ca", o.upstream_ca);
   from_toml(t, app, "passthrough", o.passthrough);
   from_toml(t, app, "ssl-insecure", o.ssl_insecure);
@@ -143,9 +147,26 @@ void add_options(CLI::App& app, raw_options& o) {
       ->capture_default_str();
   app.add_option("--log-file", o.log_file, "log to FILE instead of stderr (reopened on SIGHUP)");
   app.add_option("--workers", o.workers, "proxy worker threads (0: one per CPU)");
+  app.add_option("--events-keepalive", o.events_keepalive,
+                 "seconds of silence before /api/events sends a keep-alive comment")
+      ->capture_default_str();
+  app.add_option("--events-queue", o.events_queue,
+                 "events an /api/events client may fall behind before it is dropped")
+      ->capture_default_str();
+}
+
+/** Ranges checked here rather than with CLI11 checks, so that config file values get them too. */
+void check_ranges(const raw_options& o) {
+  if (o.events_keepalive < 1 || o.events_keepalive > 3600) {
+    throw std::invalid_argument("--events-keepalive: must be a number of seconds from 1 to 3600");
+  }
+  if (o.events_queue < 1 || o.events_queue > 1'000'000) {
+    throw std::invalid_argument("--events-queue: must be from 1 to 1000000");
+  }
 }
 
 config to_config(const raw_options& o) {
+  check_ranges(o);
   config c;
   c.proxy_listen = parse_endpoint(o.proxy_listen);
   c.api_listen = parse_endpoint(o.api_listen);
@@ -171,6 +192,8 @@ config to_config(const raw_options& o) {
     c.log_file = o.log_file;
   }
   c.workers = o.workers;
+  c.events_keepalive = std::chrono::seconds(o.events_keepalive);
+  c.events_queue = static_cast<std::size_t>(o.events_queue);
   return c;
 }
 

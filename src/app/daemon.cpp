@@ -1,6 +1,7 @@
 #include "daemon.hpp"
 
 #include "hark/api/server.hpp"
+#include "hark/capture/event_hub.hpp"
 #include "hark/capture/process_resolver.hpp"
 #include "hark/capture/recorder.hpp"
 #include "hark/core/time.hpp"
@@ -181,7 +182,13 @@ int run_daemon(const config& cfg) {
         tls::make_upstream_context({!cfg.ssl_insecure, cfg.upstream_ca, keylog.get()});
 
     capture::recording_state recording;
-    capture::tls_registry tls_registry;
+    // Live events (GET /api/events): published by the store writer, the API and the TLS
+    // registry, read on the API thread. Declared before all of them, so that it outlives them
+    // and every subscription (destroyed with the API's io_context).
+    capture::event_hub_options event_options;
+    event_options.max_queued_events = cfg.events_queue;
+    capture::event_hub events(event_options);
+    capture::tls_registry tls_registry(1000, &events);
     for (const auto& pattern : cfg.passthrough) {
       if (!capture::tls_registry::valid_pattern(pattern)) {
         throw startup_error("invalid --passthrough pattern '" + pattern +
@@ -195,7 +202,9 @@ int run_daemon(const config& cfg) {
     recording.set(active ? std::optional(active->id) : std::nullopt,
                   active && active->is_recording);
 
-    store::writer writer(store::writer_options{cfg.database_path()});
+    store::writer_options store_options{cfg.database_path()};
+    store_options.events = &events;
+    store::writer writer(std::move(store_options));
     capture::recorder recorder(writer, recording, cfg.max_body_capture);
     capture::process_resolver processes;
 
@@ -237,6 +246,8 @@ int run_daemon(const config& cfg) {
     api_ctx.metrics = &services.metrics;
     api_ctx.ca_pem = ca.cert_pem();
     api_ctx.ca_der = ca.cert_der();
+    api_ctx.events = &events;
+    api_ctx.events_keepalive = cfg.events_keepalive;
     std::optional<api::server> api_server;
     try {
       api_server.emplace(api_ioc, to_endpoint(cfg.api_listen), api_ctx);
@@ -299,9 +310,17 @@ int run_daemon(const config& cfg) {
     spdlog::info("stopping: draining connections");
     sd_notify(0, "STOPPING=1");
     proxy->stop();
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    api_server->stop();  // no new API connections; open event streams end now
+    const auto started_stop = std::chrono::steady_clock::now();
+    const auto deadline = started_stop + std::chrono::seconds(5);
     while (services.metrics.connections_open > 0 && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    // Event streams only have their last chunk to write: a moment, unless a client stopped
+    // reading; it is not waited for beyond a second.
+    while (events.live_subscriptions() > 0 &&
+           std::chrono::steady_clock::now() < started_stop + std::chrono::seconds(1)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     api_ioc.stop();
     api_thread.join();

@@ -1,6 +1,10 @@
 #include "hark/capture/tls_registry.hpp"
 
+#include "hark/capture/event_hub.hpp"
 #include "hark/core/ids.hpp"
+#include "hark/core/time.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <boost/asio/ip/address.hpp>
 
@@ -80,12 +84,42 @@ bool tls_registry::is_passthrough(std::string_view host) const {
                      [&](const passthrough_pattern& p) { return matches(p.pattern, host); });
 }
 
+nlohmann::ordered_json tls_failure_json(const tls_failure& f) {
+  nlohmann::ordered_json out;
+  out["connectionId"] = f.connection_id;
+  out["at"] = timefmt::iso8601(f.at);
+  if (f.client_addr) {
+    out["clientAddr"] = {{"ip", f.client_addr->ip}, {"port", f.client_addr->port.value_or(0)}};
+  } else {
+    out["clientAddr"] = nullptr;
+  }
+  out["sni"] = f.sni ? nlohmann::ordered_json(*f.sni) : nlohmann::ordered_json(nullptr);
+  out["reason"] = f.reason;
+  if (f.alert) {
+    out["alert"] = {{"value", f.alert->value}, {"name", f.alert->name}};
+  } else {
+    out["alert"] = nullptr;
+  }
+  return out;
+}
+
 void tls_registry::record_failure(tls_failure failure) {
-  std::lock_guard lock(failures_mutex_);
-  failures_.push_back(std::move(failure));
-  ++failure_count_;
-  while (failures_.size() > max_failures_) {
-    failures_.pop_front();
+  std::string event;
+  if (events_ != nullptr && events_->has_subscribers()) {
+    // The SNI and the reason come from the client: replace invalid UTF-8 rather than throw.
+    event =
+        tls_failure_json(failure).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  {
+    std::lock_guard lock(failures_mutex_);
+    failures_.push_back(std::move(failure));
+    ++failure_count_;
+    while (failures_.size() > max_failures_) {
+      failures_.pop_front();
+    }
+  }
+  if (!event.empty()) {  // after recording it: a listener may GET /api/tls/failures at once
+    events_->publish(event_type::tls_failure, {}, std::move(event));
   }
 }
 

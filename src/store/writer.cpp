@@ -6,12 +6,15 @@
 //        wait for process lookups (≤ 200 ms per batch) → rows (JSON, search text, zstd)
 //                                  ▼
 //        BEGIN IMMEDIATE … INSERT … COMMIT, a new transaction at least every max_commit_delay
+//                                  ▼
+//        event_hub: one `entry` event per inserted entry, after its COMMIT (when anyone listens)
 #include "hark/store/writer.hpp"
 
 #include "entry_row.hpp"
 #include "statement.hpp"
 #include "tls_log_store.hpp"
 
+#include "hark/capture/event_hub.hpp"
 #include "hark/store/database.hpp"
 
 #include <map>
@@ -119,6 +122,21 @@ void update_sessions(database& db, const std::map<std::string, session_totals>& 
   }
 }
 
+/** Publishes an `entry` event for each row of `inserted`. Called only after COMMIT: a client
+ *  that hears of an entry may GET it at once, and never hears of one a rollback undid. When
+ *  nobody listens this is one atomic load; the documents are copied only for listeners.
+ *  (WebSocket messages, once the writer stores them in ws_messages, are announced here too as
+ *  `websocket.message`, in the same after-commit order.) */
+void announce(capture::event_hub* events, const std::vector<entry_row>& rows,
+              const std::vector<std::size_t>& inserted) {
+  if (events == nullptr || !events->has_subscribers()) {
+    return;
+  }
+  for (const auto i : inserted) {
+    events->publish(capture::event_type::entry, rows[i].session_id, rows[i].doc);
+  }
+}
+
 struct batch_outcome {
   std::size_t committed = 0;  ///< rows whose transaction committed (written or skipped)
   std::uint64_t written = 0;  ///< entries inserted by those transactions
@@ -126,29 +144,33 @@ struct batch_outcome {
 
 /** Writes `rows`, committing at least every `max_delay` so that a huge backlog does not keep
  *  finished entries off the disk. Throws store_error; `out` then counts what was committed. */
-void write_rows(database& db, const std::vector<entry_row>& rows,
-                std::chrono::milliseconds max_delay, batch_outcome& out) {
+void write_rows(database& db, const std::vector<entry_row>& rows, const writer_options& options,
+                batch_outcome& out) {
   std::size_t next = 0;
+  std::vector<std::size_t> inserted;  // rows of the open transaction that were written
   while (next < rows.size()) {
     const auto started = steady::now();
     std::map<std::string, session_totals> totals;
-    std::uint64_t written = 0;
+    inserted.clear();
     std::size_t end = next;
     transaction tx(db);
-    while (end < rows.size() && (end == next || steady::now() - started < max_delay)) {
-      const auto& row = rows[end++];
+    while (end < rows.size() &&
+           (end == next || steady::now() - started < options.max_commit_delay)) {
+      const auto& row = rows[end];
       if (insert_entry(db, row)) {
         auto& t = totals[row.session_id];
         t.count += 1;
         t.bytes += row.request_bytes + row.response_bytes;
-        ++written;
+        inserted.push_back(end);
       }
+      ++end;
     }
     update_sessions(db, totals);
     tx.commit();
     out.committed = end;
-    out.written += written;
+    out.written += inserted.size();
     next = end;
+    announce(options.events, rows, inserted);
   }
 }
 
@@ -172,7 +194,7 @@ void write_batch(database& db, writer_stats& stats, const writer_options& option
   const auto started = steady::now();
   batch_outcome outcome;
   try {
-    write_rows(db, rows, options.max_commit_delay, outcome);
+    write_rows(db, rows, options, outcome);
     report(stats, {});
   } catch (const std::exception& e) {
     // Disk full, I/O error, …: the open transaction rolled back. Proxying goes on; recording

@@ -2,6 +2,7 @@
 // The REST API as a function: request in, response out. No sockets here, so that every
 // handler is tested without a listener (tests/unit/api).
 
+#include "hark/capture/event_hub.hpp"
 #include "hark/capture/recording_state.hpp"
 #include "hark/capture/tls_registry.hpp"
 #include "hark/core/config.hpp"
@@ -45,6 +46,12 @@ struct context {
   const proxy_metrics* metrics = nullptr;
   std::string ca_pem;
   std::string ca_der;
+  /** Live events for GET /api/events (and where session changes are published); may be null
+   *  in tests: the route then answers 503 and nothing is published. */
+  capture::event_hub* events = nullptr;
+  /** Silence after which an event stream sends a `: keep-alive` comment (SPEC §6.6: 15 s);
+   *  a client that went away is noticed when that write fails. */
+  std::chrono::milliseconds events_keepalive{15'000};
 };
 
 /** The body of a response that is produced after its head is sent (HAR export, events), so

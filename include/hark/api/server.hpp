@@ -32,7 +32,8 @@ class server {
   void start();
 
   /** Stops accepting; open connections end after their current response (an idle keep-alive
-   *  connection ends at its 30 s read timeout, or when `ioc` stops). Callable from any thread. */
+   *  connection ends at its 30 s read timeout, or when `ioc` stops). Closes `ctx.events`, so
+   *  that open event streams end now. Callable from any thread. */
   void stop();
 
  private:

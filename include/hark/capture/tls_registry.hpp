@@ -4,6 +4,8 @@
 
 #include "hark/capture/entry_record.hpp"
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
 #include <deque>
 #include <mutex>
@@ -32,6 +34,12 @@ struct tls_failure {
   std::optional<named_u8> alert;  ///< the TLS alert the client sent, if any
 };
 
+/** The TlsFailure object of GET /api/tls/failures and of `tls_failure` events:
+ *  {connectionId, at, clientAddr, sni, reason, alert}. */
+nlohmann::ordered_json tls_failure_json(const tls_failure& failure);
+
+class event_hub;
+
 struct passthrough_pattern {
   std::string id;       ///< ULID
   std::string pattern;  ///< `example.com` or `*.example.com`
@@ -40,8 +48,10 @@ struct passthrough_pattern {
 /** Thread-safe. Workers read the patterns at every intercepted CONNECT; the API edits them. */
 class tls_registry {
  public:
-  /** Keeps at most `max_failures` failures, the newest. */
-  explicit tls_registry(std::size_t max_failures = 1000) : max_failures_(max_failures) {}
+  /** Keeps at most `max_failures` failures, the newest, and publishes each as a `tls_failure`
+   *  event to `events` when it is not null (it must then outlive the registry). */
+  explicit tls_registry(std::size_t max_failures = 1000, event_hub* events = nullptr)
+      : max_failures_(max_failures), events_(events) {}
 
   /** Whether a pattern string is acceptable: a host name or `*.` + host name (letters, digits,
    *  `-`, `.`, `_`), or an IP literal; at most 253 characters. */
@@ -69,6 +79,7 @@ class tls_registry {
   std::deque<tls_failure> failures_;
   std::size_t max_failures_;
   std::uint64_t failure_count_ = 0;
+  event_hub* events_;
 };
 
 }  // namespace hark::capture

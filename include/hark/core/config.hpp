@@ -32,6 +32,10 @@ struct config {
   std::chrono::seconds connect_timeout{10};
   std::chrono::seconds upstream_timeout{60};
   std::string api_token;  ///< empty: no token (loopback only)
+  /** GET /api/events: silence after which a `: keep-alive` comment is sent (SPEC §6.6). */
+  std::chrono::seconds events_keepalive{15};
+  /** GET /api/events: events a client may fall behind before it is dropped. */
+  std::size_t events_queue = 8192;
   std::string log_level = "info";
   std::optional<std::filesystem::path> log_file;
   unsigned workers = 0;  ///< 0: one per hardware thread

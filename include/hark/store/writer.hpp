@@ -14,6 +14,10 @@
 #include <thread>
 #include <vector>
 
+namespace hark::capture {
+class event_hub;
+}
+
 namespace hark::store {
 
 class database;
@@ -33,6 +37,9 @@ struct writer_options {
   std::size_t compress_threshold = 4096;
   /** Longest time a completed entry waits before its transaction commits. */
   std::chrono::milliseconds max_commit_delay{100};
+  /** Told of every entry once its transaction has committed (`entry` events), so that a client
+   *  hearing of an entry can fetch it at once. Null: no events. Must outlive the writer. */
+  capture::event_hub* events = nullptr;
 };
 
 /** Counters for /metrics and /api/health; read from any thread. */

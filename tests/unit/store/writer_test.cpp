@@ -1,5 +1,6 @@
 #include "hark/store/writer.hpp"
 
+#include "hark/capture/event_hub.hpp"
 #include "hark/store/catalog.hpp"
 
 #include "store_test_support.hpp"
@@ -315,6 +316,42 @@ TEST(writer_crash, entries_survive_kill_9) {
   EXPECT_EQ(test::query_text(reopened, "PRAGMA integrity_check"), "ok");
   EXPECT_EQ(query_int(reopened, "SELECT COUNT(*) FROM entries"), 100);
   EXPECT_EQ(catalog(reopened).get_session(session_id)->traffic_count, 100);
+}
+
+using hark::capture::event_hub;
+using hark::capture::event_type;
+
+TEST_F(writer_test, announces_each_committed_entry_and_only_those) {
+  event_hub hub;
+  const auto sub = hub.subscribe({});
+  auto opts = options();
+  opts.events = &hub;
+  writer w(opts);
+  const auto gone = catalog_.create_session("gone", 2000);
+  ASSERT_TRUE(catalog_.delete_session(gone.id));
+  auto kept = sample_record(session_.id, 1'700'000'000'000'000);
+  const auto kept_id = kept.id;
+  w.submit(std::move(kept));
+  w.submit(sample_record(gone.id, 1'700'000'000'000'001));  // skipped: its session is gone
+  w.flush();  // returns after the commit, so after the events
+
+  std::vector<std::shared_ptr<const hark::capture::event>> got;
+  EXPECT_EQ(sub->take(got, SIZE_MAX), event_hub::state::open);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0]->type, event_type::entry);
+  EXPECT_EQ(got[0]->session_id, session_.id);
+  EXPECT_EQ(nlohmann::json::parse(got[0]->data), entry_json(kept_id));
+}
+
+TEST_F(writer_test, builds_no_event_without_subscribers) {
+  event_hub hub;
+  auto opts = options();
+  opts.events = &hub;
+  writer w(opts);
+  w.submit(sample_record(session_.id, 1'700'000'000'000'000));
+  w.flush();
+  EXPECT_EQ(w.stats().entries_written.load(), 1U);
+  EXPECT_EQ(hub.published_total(), 0U);
 }
 
 }  // namespace
