@@ -143,7 +143,7 @@ class event_stream final : public body_stream {
   bool ended_ = false;
 };
 
-/** `?types=entry,session.created` into the filter's bit set; the 400 reply for an unknown
+/** `?types=entry,session` into the filter's bit set; the 400 reply for an unknown
  *  name. Absent or empty: every type. */
 std::optional<response> read_types(const call& c, capture::event_filter& filter) {
   const auto text = c.param("types");
@@ -159,12 +159,12 @@ std::optional<response> read_types(const call& c, capture::event_filter& filter)
     if (name.empty()) {
       continue;
     }
-    const auto type = capture::parse_event_type(name);
-    if (!type) {
+    const auto bits = capture::event_type_bits(name);
+    if (bits == 0) {
       return error_reply(http::status::bad_request,
                          "Invalid types filter: unknown event type '" + std::string(name) + "'");
     }
-    filter.types |= capture::event_filter::bit(*type);
+    filter.types |= bits;
   }
   if (filter.types == 0) {
     filter.types = capture::event_filter{}.types;

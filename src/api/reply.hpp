@@ -68,7 +68,7 @@ void sync_recording(context& ctx);
  *  there is none (the caller answers 404 `No active session`). */
 std::optional<std::string> resolve_session_id(context& ctx, const std::string& sid);
 
-/** Publishes `session.updated` with session `session_id` as it is now, when anyone listens to
+/** Publishes the `session` event (action `updated`) with session `session_id` as it is now, when anyone listens to
  *  GET /api/events (for changes made outside sessions.cpp: entries deleted). */
 void publish_session_updated(context& ctx, const std::string& session_id);
 

@@ -30,10 +30,29 @@ bool has_listeners(const context& ctx) {
   return ctx.events != nullptr && ctx.events->has_subscribers();
 }
 
-/** Publishes `type` with the Session object to /api/events subscribers, if there are any. */
+const char* action_of(capture::event_type type) {
+  switch (type) {
+    case capture::event_type::session_created:
+      return "created";
+    case capture::event_type::session_deleted:
+      return "deleted";
+    default:
+      return "updated";
+  }
+}
+
+/** Publishes the `session` event `{"action", "session"}` to /api/events subscribers, if any. */
+void publish_session_event(context& ctx, capture::event_type type, const std::string& id,
+                           ojson session) {
+  if (has_listeners(ctx)) {
+    ctx.events->publish(
+        type, id, dump_json(ojson{{"action", action_of(type)}, {"session", std::move(session)}}));
+  }
+}
+
 void publish_session(context& ctx, capture::event_type type, const store::session& s) {
   if (has_listeners(ctx)) {
-    ctx.events->publish(type, s.id, dump_json(session_json(s)));
+    publish_session_event(ctx, type, s.id, session_json(s));
   }
 }
 
@@ -47,7 +66,7 @@ std::optional<std::string> active_id_if_listened(context& ctx) {
   return active ? std::optional(std::move(active->id)) : std::nullopt;
 }
 
-/** After `activated` became the active session: `session.updated` for the one it replaced
+/** After `activated` became the active session: `session` updated for the one it replaced
  *  (now inactive), then for `activated`. */
 void publish_activation(context& ctx, const std::optional<std::string>& previous,
                         const store::session& activated) {
@@ -179,9 +198,7 @@ response delete_session(call& c) {
     return session_not_found();
   }
   sync_recording(c.ctx);
-  if (has_listeners(c.ctx)) {
-    c.ctx.events->publish(capture::event_type::session_deleted, id, dump_json(ojson{{"id", id}}));
-  }
+  publish_session_event(c.ctx, capture::event_type::session_deleted, id, ojson{{"id", id}});
   return success_reply();
 }
 

@@ -10,9 +10,9 @@
 namespace hark::capture {
 namespace {
 
+// SPEC §6.5, §6.6: one `session` event for its three changes (the data says which).
 constexpr std::array<std::string_view, event_type_count> names{
-    "entry",           "session.created",   "session.updated",
-    "session.deleted", "websocket.message", "tls_failure",
+    "entry", "session", "session", "session", "websocket", "tls_failure",
 };
 
 }  // namespace
@@ -21,13 +21,14 @@ std::string_view event_name(event_type type) noexcept {
   return names.at(static_cast<std::size_t>(type));
 }
 
-std::optional<event_type> parse_event_type(std::string_view name) noexcept {
+std::uint32_t event_type_bits(std::string_view name) noexcept {
+  std::uint32_t bits = 0;
   for (std::size_t i = 0; i < names.size(); ++i) {
     if (names[i] == name) {
-      return static_cast<event_type>(i);
+      bits |= event_filter::bit(static_cast<event_type>(i));
     }
   }
-  return std::nullopt;
+  return bits;
 }
 
 bool event_filter::accepts(event_type type, std::string_view event_session) const noexcept {

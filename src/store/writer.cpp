@@ -126,7 +126,7 @@ void update_sessions(database& db, const std::map<std::string, session_totals>& 
  *  that hears of an entry may GET it at once, and never hears of one a rollback undid. When
  *  nobody listens this is one atomic load; the documents are copied only for listeners.
  *  (WebSocket messages, once the writer stores them in ws_messages, are announced here too as
- *  `websocket.message`, in the same after-commit order.) */
+ *  `websocket`, in the same after-commit order.) */
 void announce(capture::event_hub* events, const std::vector<entry_row>& rows,
               const std::vector<std::size_t>& inserted) {
   if (events == nullptr || !events->has_subscribers()) {

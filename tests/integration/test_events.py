@@ -181,28 +181,30 @@ class EventsTest(HarkTestCase):
 
         created = hark.api_ok("POST", "/api/sessions", {"name": "watched"}, status=201)
         frame = stream.next_event()
-        self.assertEqual(frame["event"], "session.created")
-        self.assertEqual(frame["json"], created)
+        self.assertEqual(frame["event"], "session")
+        self.assertEqual(frame["json"], {"action": "created", "session": created})
 
         renamed = hark.api_ok("PATCH", "/api/sessions/" + created["id"], {"name": "renamed"})
         frame = stream.next_event()
-        self.assertEqual(frame["event"], "session.updated")
-        self.assertEqual(frame["json"], renamed)
+        self.assertEqual(frame["event"], "session")
+        self.assertEqual(frame["json"], {"action": "updated", "session": renamed})
 
         hark.api_ok("POST", "/api/sessions/%s/activate" % created["id"])
         old, new = stream.next_event(), stream.next_event()
-        self.assertEqual((old["event"], new["event"]), ("session.updated", "session.updated"))
-        self.assertEqual((old["json"]["id"], old["json"]["isActive"]), (first["id"], False))
-        self.assertEqual((new["json"]["id"], new["json"]["isActive"]), (created["id"], True))
+        self.assertEqual((old["event"], new["event"]), ("session", "session"))
+        self.assertEqual((old["json"]["action"], new["json"]["action"]), ("updated", "updated"))
+        old, new = old["json"]["session"], new["json"]["session"]
+        self.assertEqual((old["id"], old["isActive"]), (first["id"], False))
+        self.assertEqual((new["id"], new["isActive"]), (created["id"], True))
 
         hark.api_ok("PATCH", "/api/sessions/" + created["id"], {"isRecording": False})
         frame = stream.next_event()
-        self.assertEqual(frame["json"]["isRecording"], False)
+        self.assertEqual(frame["json"]["session"]["isRecording"], False)
 
         hark.api_ok("DELETE", "/api/sessions/" + first["id"])
         frame = stream.next_event()
-        self.assertEqual(frame["event"], "session.deleted")
-        self.assertEqual(frame["json"], {"id": first["id"]})
+        self.assertEqual(frame["event"], "session")
+        self.assertEqual(frame["json"], {"action": "deleted", "session": {"id": first["id"]}})
 
     def test_session_and_type_filters(self):
         hark = self.start()
@@ -217,7 +219,7 @@ class EventsTest(HarkTestCase):
             self.assertEqual(proxy_get(client, self.origin.url("/hello")).status, 200)
 
         frame = only_active.next_event()
-        self.assertEqual((frame["event"], frame["json"]["name"]), ("session.updated", "seen"))
+        self.assertEqual((frame["event"], frame["json"]["session"]["name"]), ("session", "seen"))
         self.assertEqual(only_active.next_event()["event"], "entry")
         frame = only_entries.next_event()
         self.assertEqual(frame["event"], "entry")
@@ -310,7 +312,7 @@ class EventsTest(HarkTestCase):
         hark = self.start()
         stream = self.open_stream()
         hark.api_ok("POST", "/api/sessions", {"name": "one event"}, status=201)
-        self.assertEqual(stream.next_event()["event"], "session.created")
+        self.assertEqual(stream.next_event()["event"], "session")
         started = time.monotonic()
         hark.send_signal(signal.SIGTERM)
         self.assertEqual(hark.wait(timeout=10), 0)

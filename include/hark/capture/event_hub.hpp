@@ -30,18 +30,16 @@ namespace hark::capture {
 /** What an event says happened; its name on the wire is event_name(). */
 enum class event_type : std::uint8_t {
   entry,              ///< "entry": an entry was committed; data is its SessionEntry
-  session_created,    ///< "session.created": data is the Session
-  session_updated,    ///< "session.updated": data is the Session after the change
-  session_deleted,    ///< "session.deleted": data is {"id": …}
-  websocket_message,  ///< "websocket.message": reserved until WebSocket messages are stored
+  session_created,    ///< "session", data {"action": "created", "session": Session}
+  session_updated,    ///< "session", data {"action": "updated", "session": Session}
+  session_deleted,    ///< "session", data {"action": "deleted", "session": {"id": …}}
+  websocket_message,  ///< "websocket": reserved until WebSocket messages are stored
   tls_failure,        ///< "tls_failure": data is the TlsFailure of GET /api/tls/failures
 };
 inline constexpr std::size_t event_type_count = 6;
 
-/** The SSE event name: `entry`, `session.created`, …, `tls_failure`. */
+/** The SSE event name (SPEC §6.6): `entry`, `session`, `websocket`, `tls_failure`. */
 std::string_view event_name(event_type type) noexcept;
-/** The type named `name` (as event_name() spells it); nullopt for an unknown name. */
-std::optional<event_type> parse_event_type(std::string_view name) noexcept;
 
 /** One published event, shared read-only by every subscriber that accepts it. */
 struct event {
@@ -63,6 +61,10 @@ struct event_filter {
   }
   bool accepts(event_type type, std::string_view event_session) const noexcept;
 };
+
+/** The filter bits of the types named `name` as event_name() spells it (`session` names three);
+ *  0 for an unknown name. */
+std::uint32_t event_type_bits(std::string_view name) noexcept;
 
 struct event_hub_options {
   /** Events a subscriber may have waiting; one more and it is dropped. Above the store

@@ -152,22 +152,22 @@ TEST_F(api_events, session_changes_arrive_as_frames_with_the_session_object) {
   auto frames = pull_frames(r);
   ASSERT_EQ(frames.size(), 1u);
   EXPECT_EQ(frames[0].id, "1");
-  EXPECT_EQ(frames[0].event, "session.created");
-  EXPECT_EQ(json::parse(frames[0].data), created);
+  EXPECT_EQ(frames[0].event, "session");
+  EXPECT_EQ(json::parse(frames[0].data), json({{"action", "created"}, {"session", created}}));
 
   const auto id = created["id"].get<std::string>();
   const auto patched = body_json(call(http::verb::patch, "/api/sessions/" + id, R"({"name":"x"})"));
   frames = pull_frames(r);
   ASSERT_EQ(frames.size(), 1u);
   EXPECT_EQ(frames[0].id, "2");
-  EXPECT_EQ(frames[0].event, "session.updated");
-  EXPECT_EQ(json::parse(frames[0].data), patched);
+  EXPECT_EQ(frames[0].event, "session");
+  EXPECT_EQ(json::parse(frames[0].data), json({{"action", "updated"}, {"session", patched}}));
 
   EXPECT_EQ(call(http::verb::delete_, "/api/sessions/" + id).result_int(), 200);
   frames = pull_frames(r);
   ASSERT_EQ(frames.size(), 1u);
-  EXPECT_EQ(frames[0].event, "session.deleted");
-  EXPECT_EQ(json::parse(frames[0].data), json({{"id", id}}));
+  EXPECT_EQ(frames[0].event, "session");
+  EXPECT_EQ(json::parse(frames[0].data), json({{"action", "deleted"}, {"session", {{"id", id}}}}));
 }
 
 TEST_F(api_events, activation_updates_the_session_it_replaces_too) {
@@ -180,12 +180,13 @@ TEST_F(api_events, activation_updates_the_session_it_replaces_too) {
   ASSERT_EQ(call(http::verb::post, "/api/sessions/" + second_id + "/activate").result_int(), 200);
   const auto frames = pull_frames(r);
   ASSERT_EQ(frames.size(), 2u);
-  EXPECT_EQ(frames[0].event, "session.updated");
-  EXPECT_EQ(json::parse(frames[0].data)["id"], first_id);
-  EXPECT_EQ(json::parse(frames[0].data)["isActive"], false);
-  EXPECT_EQ(frames[1].event, "session.updated");
-  EXPECT_EQ(json::parse(frames[1].data)["id"], second_id);
-  EXPECT_EQ(json::parse(frames[1].data)["isActive"], true);
+  EXPECT_EQ(frames[0].event, "session");
+  EXPECT_EQ(json::parse(frames[0].data)["action"], "updated");
+  EXPECT_EQ(json::parse(frames[0].data)["session"]["id"], first_id);
+  EXPECT_EQ(json::parse(frames[0].data)["session"]["isActive"], false);
+  EXPECT_EQ(frames[1].event, "session");
+  EXPECT_EQ(json::parse(frames[1].data)["session"]["id"], second_id);
+  EXPECT_EQ(json::parse(frames[1].data)["session"]["isActive"], true);
 }
 
 TEST_F(api_events, committed_entry_is_sent_whole_and_is_already_readable) {
@@ -218,8 +219,8 @@ TEST_F(api_events, deleting_entries_announces_the_new_counts) {
   EXPECT_EQ(call(http::verb::delete_, "/api/sessions/" + session + "/entries").result_int(), 200);
   const auto frames = pull_frames(r);
   ASSERT_EQ(frames.size(), 1u);
-  EXPECT_EQ(frames[0].event, "session.updated");
-  EXPECT_EQ(json::parse(frames[0].data)["trafficCount"], 0);
+  EXPECT_EQ(frames[0].event, "session");
+  EXPECT_EQ(json::parse(frames[0].data)["session"]["trafficCount"], 0);
 }
 
 TEST_F(api_events, session_filter_keeps_other_sessions_out) {
@@ -231,7 +232,7 @@ TEST_F(api_events, session_filter_keeps_other_sessions_out) {
   EXPECT_EQ(call(http::verb::patch, "/api/sessions/" + a, R"({"name":"a2"})").result_int(), 200);
   const auto frames = pull_frames(r);
   ASSERT_EQ(frames.size(), 1u);
-  EXPECT_EQ(json::parse(frames[0].data)["name"], "a2");
+  EXPECT_EQ(json::parse(frames[0].data)["session"]["name"], "a2");
 }
 
 TEST_F(api_events, unknown_session_is_404_before_any_stream) {
@@ -248,12 +249,13 @@ TEST_F(api_events, unknown_session_is_404_before_any_stream) {
 TEST_F(api_events, active_names_the_session_active_when_subscribing) {
   const auto a = create_session("a")["id"].get<std::string>();
   ASSERT_EQ(call(http::verb::post, "/api/sessions/" + a + "/activate").result_int(), 200);
-  auto r = open("/api/events?sessionId=active&types=session.deleted");
+  auto r = open("/api/events?sessionId=active&types=session");
   ASSERT_TRUE(r.body);
   ASSERT_EQ(call(http::verb::delete_, "/api/sessions/" + a).result_int(), 200);
   const auto frames = pull_frames(r);
   ASSERT_EQ(frames.size(), 1u);
-  EXPECT_EQ(frames[0].event, "session.deleted");
+  EXPECT_EQ(frames[0].event, "session");
+  EXPECT_EQ(json::parse(frames[0].data)["action"], "deleted");
 }
 
 TEST_F(api_events, unknown_type_is_400) {
