@@ -12,7 +12,10 @@
 
 #include <array>
 #include <exception>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace hark::api {
 namespace {
@@ -63,6 +66,9 @@ constexpr std::array routes{
     make_route(verb::post, add_passthrough, "passthrough"),
     make_route(verb::delete_, delete_passthrough, "passthrough", "*"),
 };
+
+/** The one route outside /api (SPEC §6.6). */
+constexpr std::string_view metrics_path = "/metrics";
 
 bool matches(const route& r, const std::vector<std::string>& segments) {
   if (r.length != segments.size()) {
@@ -134,7 +140,7 @@ reply route_request(context& ctx, const request& req) {
   if (!url) {
     return error_reply(http::status::bad_request, "Invalid request target");
   }
-  if (url->path() == "/metrics") {  // outside /api: no token, like health (SPEC §6.6)
+  if (url->path() == metrics_path) {  // outside /api: no token, like health (SPEC §6.6)
     if (req.method() != http::verb::get) {
       auto res = error_reply(http::status::method_not_allowed, "Method not allowed");
       res.set(http::field::allow, "GET");
@@ -187,6 +193,22 @@ reply serve(context& ctx, const request& req) {
 
 response handle(context& ctx, const request& req) {
   return serve(ctx, req).head;
+}
+
+std::vector<std::pair<std::string, std::string>> route_patterns() {
+  std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(routes.size() + 1);
+  for (const auto& r : routes) {
+    std::string path = "/api";
+    for (std::size_t i = 0; i < r.length; ++i) {
+      path += '/';
+      path += r.pattern[i];
+    }
+    const auto method = http::to_string(r.method);
+    out.emplace_back(std::string(method.data(), method.size()), std::move(path));
+  }
+  out.emplace_back("GET", std::string(metrics_path));
+  return out;
 }
 
 }  // namespace hark::api

@@ -577,4 +577,13 @@ response post_rpc(call& c) {
   return reply ? rpc_reply(std::move(*reply)) : no_content();
 }
 
+std::vector<std::string_view> rpc_method_names() {
+  std::vector<std::string_view> names;
+  names.reserve(methods.size());
+  for (const auto& m : methods) {
+    names.push_back(m.name);
+  }
+  return names;
+}
+
 }  // namespace hark::api

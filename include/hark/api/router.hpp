@@ -17,6 +17,8 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace hark::api {
@@ -82,5 +84,13 @@ reply serve(context& ctx, const request& req);
 
 /** serve() for callers that need no streamed body (tests): a streamed reply's head only. */
 response handle(context& ctx, const request& req);
+
+// Every route as (method, path pattern), `*` standing for one path segment (a parameter):
+// ("GET", "/api/sessions/*/entries"), …, ("GET", "/metrics"). docs/openapi.json describes
+// exactly these (tests/unit/api/api_description_test.cpp).
+std::vector<std::pair<std::string, std::string>> route_patterns();
+
+/** The JSON-RPC methods POST /api/rpc knows, in table order (documented in docs/json-rpc.md). */
+std::vector<std::string_view> rpc_method_names();
 
 }  // namespace hark::api
