@@ -91,6 +91,11 @@ response get_response_body(call& c);
 response get_websocket_messages(call& c);
 response get_stats(call& c);
 
+// HAR (har_export.cpp, har_import.cpp). The exports stream their body (c.stream).
+response export_session_har(call& c);
+response export_entries_har(call& c);
+response import_har(call& c);
+
 response get_tls_failures(call& c);
 response list_passthrough(call& c);
 response add_passthrough(call& c);
