@@ -374,9 +374,8 @@ outcome sessions_get_websocket_messages(context& ctx, params_reader& p) {
   if (!is_websocket || *is_websocket != true) {
     return null_result();  // the seed: only WebSocket entries have messages
   }
-  // TODO(websocket capture): read the entry's messages from the store once the store keeps
-  // WebSocket messages (SPEC §5), as GET …/websocket will; until then an entry has none.
-  return std::string("[]");
+  const auto messages = ctx.catalog.entry_messages(session_id, entry_id);
+  return messages ? outcome(websocket_messages_json(*messages)) : null_result();
 }
 
 // TODO(tls capture): the three methods below validate their params and answer null because no

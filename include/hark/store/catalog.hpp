@@ -172,6 +172,10 @@ class catalog {
   std::optional<entry_document> entry_by_id(const std::string& entry_id);
   /** The captured bodies of the entry at `row` (entry_position::row). */
   entry_bodies bodies_of(std::int64_t row);
+  /** The WebSocket messages of the entry (`latest` allowed), in order; nullopt if the session
+   *  or the entry is unknown. */
+  std::optional<std::vector<websocket_message>> entry_messages(const std::string& session_id,
+                                                               const std::string& entry_id);
   /** The WebSocket messages of the entry at `row`, in order. */
   std::vector<websocket_message> messages_of(std::int64_t row);
   /** Inserts `entries` (bodies consumed) in one transaction, into the target session or a new

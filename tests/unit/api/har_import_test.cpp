@@ -270,3 +270,44 @@ TEST_F(har_import, round_trip_export_import_export_keeps_every_entry) {
 
 }  // namespace
 }  // namespace hark::api::test
+
+namespace hark::api::test {
+namespace {
+
+TEST_F(har_import, websocket_messages_show_in_rest_and_rpc) {
+  auto ws = browser_entry("wss://chat.example/socket");
+  ws["_resourceType"] = "websocket";
+  ws["_webSocketMessages"] = json::parse(R"([
+      {"type": "send", "time": 1772437267.5, "opcode": 1, "data": "hi"},
+      {"type": "receive", "time": 1772437267.625, "opcode": 2, "data": "AAE=",
+       "_endTime": 1772437267.75},
+      {"type": "receive", "time": 1772437268, "opcode": 8, "data": "bye", "_closeCode": 1000},
+      {"type": "send", "time": 1772437268.5, "opcode": 8, "data": ""}])");
+  const auto summary = body_json(import(har_of({ws})));
+  const auto sid = summary["sessionId"].get<std::string>();
+  const auto entry = entries_of(sid)[0];
+  EXPECT_EQ(entry["isWebSocket"], true);
+  const auto eid = entry["id"].get<std::string>();
+  const auto expected = json::parse(R"([
+      {"side": "client", "startedAt": "2026-03-02T07:41:07.500Z",
+       "endedAt": null, "payload": {"type": "text", "text": "hi"}},
+      {"side": "server", "startedAt": "2026-03-02T07:41:07.625Z",
+       "endedAt": "2026-03-02T07:41:07.750Z", "payload": {"type": "binary", "data": "AAE="}},
+      {"side": "server", "startedAt": "2026-03-02T07:41:08.000Z", "endedAt": null,
+       "payload": {"type": "close", "code": 1000, "reason": "bye"}},
+      {"side": "client", "startedAt": "2026-03-02T07:41:08.500Z", "endedAt": null,
+       "payload": {"type": "close", "code": 1005, "reason": ""}}])");
+  const auto rest = get("/api/sessions/" + sid + "/entries/" + eid + "/websocket");
+  ASSERT_EQ(rest.result(), http::status::ok);
+  EXPECT_EQ(body_json(rest), (json{{"messages", expected}}));
+  const auto rpc =
+      body_json(post("/api/rpc", json{{"jsonrpc", "2.0"},
+                                      {"id", 1},
+                                      {"method", "sessions/get_websocket_messages"},
+                                      {"params", {{"sessionId", sid}, {"entryId", eid}}}}
+                                     .dump()));
+  EXPECT_EQ(rpc["result"], expected);
+}
+
+}  // namespace
+}  // namespace hark::api::test
