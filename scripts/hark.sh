@@ -20,8 +20,11 @@ DEBIAN_PACKAGES="build-essential cmake ninja-build ccache pkg-config git ca-cert
   libsystemd-dev libbenchmark-dev zlib1g-dev libbrotli-dev libzstd-dev
   python3 curl sqlite3 openssl nghttp2-client clang-14 libclang-rt-14-dev"
 
-# The npm package the JA3/JA4 cross-check test compares Hark with (tests/integration).
+# The npm packages the integration tests use (tests/integration): the JA3/JA4 reference the
+# fingerprint cross-check compares Hark with, and the HAR 1.2 schema validator every HAR export
+# is checked with.
 JA_REFERENCE_PACKAGE="read-tls-client-hello@2.0.0"
+HAR_VALIDATOR_PACKAGE="har-validator@5.1.5"
 
 log() { printf 'hark.sh: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -62,20 +65,27 @@ cmd_deps() {
   npm_deps
 }
 
-# The reference JA3/JA4 implementation, into tests/integration/node_modules (needs Node ≥ 20;
-# with an older Node the cross-check test skips and says why).
+# The npm packages of the integration tests, into tests/integration/node_modules (needs
+# Node ≥ 20; with an older Node the JA4 cross-check and the HAR validation skip and say why).
 npm_deps() {
   local dir="$ROOT/tests/integration" major
-  [ -d "$dir/node_modules/read-tls-client-hello" ] && return 0
-  command -v npm >/dev/null 2>&1 || { log "deps: npm missing, JA4 cross-check skipped"; return 0; }
-  major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-  if [ "$major" -lt 20 ]; then
-    log "deps: Node.js $major < 20, JA4 cross-check skipped"
+  if [ -d "$dir/node_modules/read-tls-client-hello" ] &&
+    [ -d "$dir/node_modules/har-validator" ]; then
     return 0
   fi
-  log "deps: npm install $JA_REFERENCE_PACKAGE"
-  npm install --no-save --no-audit --no-fund --prefix "$dir" "$JA_REFERENCE_PACKAGE" >/dev/null ||
-    log "deps: npm install failed, JA4 cross-check skipped"
+  if ! command -v npm >/dev/null 2>&1; then
+    log "deps: npm missing, JA4 cross-check and HAR validation skipped"
+    return 0
+  fi
+  major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+  if [ "$major" -lt 20 ]; then
+    log "deps: Node.js $major < 20, JA4 cross-check and HAR validation skipped"
+    return 0
+  fi
+  log "deps: npm install $JA_REFERENCE_PACKAGE $HAR_VALIDATOR_PACKAGE"
+  npm install --no-save --no-audit --no-fund --prefix "$dir" "$JA_REFERENCE_PACKAGE" \
+    "$HAR_VALIDATOR_PACKAGE" >/dev/null ||
+    log "deps: npm install failed, JA4 cross-check and HAR validation skipped"
 }
 
 # build_dir FLAVOR -> prints build/FLAVOR

@@ -229,9 +229,11 @@ response get_websocket_messages(call& c) {
   if (it == entry.end() || !it->is_boolean() || !it->get<bool>()) {
     return error_reply(http::status::not_found, "Entry is not a WebSocket");
   }
-  // TODO(websocket capture): read the entry's messages from the store once the store keeps
-  // WebSocket messages (SPEC §5); until then a WebSocket entry has none to list.
-  return json_reply(http::status::ok, ojson{{"messages", ojson::array()}});
+  const auto messages = c.ctx.catalog.entry_messages(*sid, c.segment(3));
+  if (!messages) {
+    return missing_in_session(c.ctx, *sid, "Entry not found");  // deleted meanwhile
+  }
+  return json_reply(http::status::ok, R"({"messages":)" + websocket_messages_json(*messages) + "}");
 }
 
 response get_stats(call& c) {

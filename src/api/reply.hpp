@@ -60,6 +60,11 @@ std::optional<nlohmann::json> parse_object_body(const request& req);
 std::optional<response> check_string_field(const nlohmann::json& body, const char* name);
 std::optional<response> check_bool_field(const nlohmann::json& body, const char* name);
 
+/** `[WebSocketMessage…]` as the seed types them: `{side, startedAt, endedAt, payload}` with
+ *  payload `{type: "text", text}`, `{type: "binary"|"ping"|"pong"|"unknown", data (base64)}` or
+ *  `{type: "close", code, reason}` (websocket_json.cpp). */
+std::string websocket_messages_json(const std::vector<store::websocket_message>& messages);
+
 /** Makes the proxy record into whatever session the catalog now says is active (called after
  *  every change that may move the active or recording flag). */
 void sync_recording(context& ctx);
@@ -96,6 +101,10 @@ response get_websocket_messages(call& c);
 response get_stats(call& c);
 
 response get_events(call& c);
+// HAR (har_export.cpp, har_import.cpp). The exports stream their body (c.stream).
+response export_session_har(call& c);
+response export_entries_har(call& c);
+response import_har(call& c);
 
 response get_tls_failures(call& c);
 response get_tls_connection(call& c);

@@ -11,8 +11,8 @@
 #include "rpc.hpp"
 
 #include "hark/api/content_decoding.hpp"
+#include "hark/core/base64.hpp"
 
-#include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -263,20 +263,11 @@ std::string decoded_bytes(store::stored_body&& body) {
 
 /** Standard base64 with padding (RFC 4648 §4), as a JSON string literal. */
 std::string base64_literal(std::string_view bytes) {
-  // EVP_EncodeBlock takes an int length: encode in slices of a multiple of 3 bytes, so that
-  // no padding falls inside the output. It also writes a NUL after each slice.
-  constexpr std::size_t slice = std::size_t{3} << 24;
-  std::string out(4 * ((bytes.size() + 2) / 3) + 3, '\0');
-  std::size_t written = 1;
-  for (std::size_t at = 0; at < bytes.size(); at += slice) {
-    const auto n = std::min(slice, bytes.size() - at);
-    written += static_cast<std::size_t>(EVP_EncodeBlock(
-        reinterpret_cast<unsigned char*>(out.data() + written),
-        reinterpret_cast<const unsigned char*>(bytes.data() + at), static_cast<int>(n)));
-  }
-  out[0] = '"';
-  out[written] = '"';
-  out.resize(written + 1);
+  std::string out;
+  out.reserve(4 * ((bytes.size() + 2) / 3) + 2);
+  out += '"';
+  base64::encode_append(out, bytes);
+  out += '"';
   return out;
 }
 
@@ -383,9 +374,8 @@ outcome sessions_get_websocket_messages(context& ctx, params_reader& p) {
   if (!is_websocket || *is_websocket != true) {
     return null_result();  // the seed: only WebSocket entries have messages
   }
-  // TODO(websocket capture): read the entry's messages from the store once the store keeps
-  // WebSocket messages (SPEC §5), as GET …/websocket will; until then an entry has none.
-  return std::string("[]");
+  const auto messages = ctx.catalog.entry_messages(session_id, entry_id);
+  return messages ? outcome(websocket_messages_json(*messages)) : null_result();
 }
 
 outcome tls_get_connection(context& ctx, params_reader& p) {

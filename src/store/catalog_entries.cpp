@@ -248,6 +248,15 @@ std::optional<stored_body> catalog::get_body(const std::string& session_id,
   return body;
 }
 
+std::optional<std::vector<websocket_message>> catalog::entry_messages(const std::string& session_id,
+                                                                      const std::string& entry_id) {
+  const auto row = find_entry_row(db_, session_id, entry_id);
+  if (!row) {
+    return std::nullopt;
+  }
+  return messages_of(*row);
+}
+
 bool catalog::delete_entries(const std::string& session_id) {
   transaction tx(db_);
   if (!session_exists(db_, session_id)) {

@@ -2,6 +2,7 @@
 #include "hark/core/ids.hpp"
 #include "hark/store/catalog.hpp"
 
+#include "session_rows.hpp"
 #include "statement.hpp"
 
 namespace hark::store {
@@ -29,15 +30,6 @@ std::string select_sessions(std::string_view tail) {
   return sql;
 }
 
-std::optional<session> load_session(database& db, const std::string& id) {
-  auto st = statement::cached(db, select_sessions("WHERE id = ?1"));
-  st.bind(1, id);
-  if (!st.step()) {
-    return std::nullopt;
-  }
-  return read_session(st);
-}
-
 // updatedAt must change on every update (SPEC §6.1), even twice within one millisecond:
 // the new value is now, or one past the old value if the clock has not moved on.
 constexpr const char* touch = "updated_at = MAX(?1, updated_at + 1)";
@@ -61,6 +53,8 @@ void activate(database& db, const std::string& id, std::int64_t now_ms) {
   st.bind(1, now_ms).bind(2, id).run();
 }
 
+}  // namespace
+
 session insert_session(database& db, const std::string& name, bool active, std::int64_t now_ms) {
   session s;
   s.id = ids::new_uuid_v4();
@@ -77,7 +71,14 @@ session insert_session(database& db, const std::string& name, bool active, std::
   return s;
 }
 
-}  // namespace
+std::optional<session> load_session(database& db, const std::string& id) {
+  auto st = statement::cached(db, select_sessions("WHERE id = ?1"));
+  st.bind(1, id);
+  if (!st.step()) {
+    return std::nullopt;
+  }
+  return read_session(st);
+}
 
 catalog::catalog(database& db) : db_(db) {}
 

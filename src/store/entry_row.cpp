@@ -1,5 +1,7 @@
 #include "entry_row.hpp"
 
+#include "statement.hpp"
+
 #include "hark/capture/entry_json.hpp"
 #include "hark/core/time.hpp"
 
@@ -49,7 +51,65 @@ void add_body(entry_row& row, int kind, std::string&& bytes, bool truncated,
   row.bodies.push_back(std::move(body));
 }
 
+void insert_bodies(database& db, std::int64_t entry, const std::vector<body_row>& bodies) {
+  for (const auto& body : bodies) {
+    auto st = statement::cached(db,
+                                "INSERT OR REPLACE INTO bodies (entry_row, kind, codec, size, "
+                                "truncated, content_type, content_encoding, data) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    st.bind(1, entry)
+        .bind(2, body.kind)
+        .bind(3, static_cast<int>(body.stored.codec))
+        .bind(4, body.size)
+        .bind(5, body.truncated)
+        .bind(6, body.content_type)
+        .bind(7, body.content_encoding)
+        .bind_blob_static(8, body.stored.data)
+        .run();
+  }
+}
+
 }  // namespace
+
+std::optional<std::int64_t> insert_entry_row(database& db, const entry_row& row) {
+  auto st = statement::cached(
+      db,
+      "INSERT OR IGNORE INTO entries (id, session_id, started_us, host, method, status, "
+      "http_version, url, is_websocket, error_code, duration_ms, request_bytes, response_bytes, "
+      "search_text, doc) "
+      "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15 "
+      "WHERE EXISTS (SELECT 1 FROM sessions WHERE id = ?2)");
+  st.bind(1, row.id)
+      .bind(2, row.session_id)
+      .bind(3, row.started_us)
+      .bind(4, row.host)
+      .bind(5, row.method)
+      .bind(6, row.status)
+      .bind(7, row.http_version)
+      .bind(8, row.url)
+      .bind(9, row.is_websocket)
+      .bind(10, row.error_code)
+      .bind(11, row.duration_ms)
+      .bind(12, row.request_bytes)
+      .bind(13, row.response_bytes)
+      .bind_text_static(14, row.search_text)
+      .bind_text_static(15, row.doc)
+      .run();
+  if (sqlite3_changes(db.handle()) != 1) {
+    return std::nullopt;
+  }
+  const std::int64_t entry = sqlite3_last_insert_rowid(db.handle());
+  insert_bodies(db, entry, row.bodies);
+  return entry;
+}
+
+void add_session_totals(database& db, const std::string& session_id, std::int64_t count,
+                        std::int64_t bytes) {
+  auto st = statement::cached(db,
+                              "UPDATE sessions SET traffic_count = traffic_count + ?2, "
+                              "total_bytes = total_bytes + ?3 WHERE id = ?1");
+  st.bind(1, session_id).bind(2, count).bind(3, bytes).run();
+}
 
 std::string header_value(const capture::header_list& headers, std::string_view name) {
   for (const auto& [key, value] : headers) {

@@ -57,57 +57,6 @@ void report(writer_stats& stats, std::string error) {
   stats.last_error = std::move(error);
 }
 
-void insert_bodies(database& db, std::int64_t entry, const std::vector<body_row>& bodies) {
-  for (const auto& body : bodies) {
-    auto st = statement::cached(db,
-                                "INSERT OR REPLACE INTO bodies (entry_row, kind, codec, size, "
-                                "truncated, content_type, content_encoding, data) "
-                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-    st.bind(1, entry)
-        .bind(2, body.kind)
-        .bind(3, static_cast<int>(body.stored.codec))
-        .bind(4, body.size)
-        .bind(5, body.truncated)
-        .bind(6, body.content_type)
-        .bind(7, body.content_encoding)
-        .bind_blob_static(8, body.stored.data)
-        .run();
-  }
-}
-
-/** Inserts one entry and its bodies. False when its session was deleted meanwhile (or the id
- *  is already stored): then nothing is written, and the rest of the batch goes on. */
-bool insert_entry(database& db, const entry_row& row) {
-  auto st = statement::cached(
-      db,
-      "INSERT OR IGNORE INTO entries (id, session_id, started_us, host, method, status, "
-      "http_version, url, is_websocket, error_code, duration_ms, request_bytes, response_bytes, "
-      "search_text, doc) "
-      "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15 "
-      "WHERE EXISTS (SELECT 1 FROM sessions WHERE id = ?2)");
-  st.bind(1, row.id)
-      .bind(2, row.session_id)
-      .bind(3, row.started_us)
-      .bind(4, row.host)
-      .bind(5, row.method)
-      .bind(6, row.status)
-      .bind(7, row.http_version)
-      .bind(8, row.url)
-      .bind(9, row.is_websocket)
-      .bind(10, row.error_code)
-      .bind(11, row.duration_ms)
-      .bind(12, row.request_bytes)
-      .bind(13, row.response_bytes)
-      .bind_text_static(14, row.search_text)
-      .bind_text_static(15, row.doc)
-      .run();
-  if (sqlite3_changes(db.handle()) != 1) {
-    return false;
-  }
-  insert_bodies(db, sqlite3_last_insert_rowid(db.handle()), row.bodies);
-  return true;
-}
-
 struct session_totals {
   std::int64_t count = 0;
   std::int64_t bytes = 0;
@@ -115,10 +64,7 @@ struct session_totals {
 
 void update_sessions(database& db, const std::map<std::string, session_totals>& totals) {
   for (const auto& [id, t] : totals) {
-    auto st = statement::cached(db,
-                                "UPDATE sessions SET traffic_count = traffic_count + ?2, "
-                                "total_bytes = total_bytes + ?3 WHERE id = ?1");
-    st.bind(1, id).bind(2, t.count).bind(3, t.bytes).run();
+    add_session_totals(db, id, t.count, t.bytes);
   }
 }
 
@@ -157,7 +103,7 @@ void write_rows(database& db, const std::vector<entry_row>& rows, const writer_o
     while (end < rows.size() &&
            (end == next || steady::now() - started < options.max_commit_delay)) {
       const auto& row = rows[end];
-      if (insert_entry(db, row)) {
+      if (insert_entry_row(db, row)) {
         auto& t = totals[row.session_id];
         t.count += 1;
         t.bytes += row.request_bytes + row.response_bytes;

@@ -16,4 +16,10 @@ nlohmann::json to_json(const entry_record& record);
  *  writes. Invalid UTF-8 in header values is replaced by U+FFFD. */
 std::string to_json_string(const entry_record& record);
 
+/** The record a stored SessionEntry document describes (the inverse of to_json_string, without
+ *  the bodies, which the store keeps apart). Members that are absent or of another type are
+ *  left at their defaults; `process`, when present, is a ready future. Throws
+ *  nlohmann::json::exception when `document` is not a JSON object. */
+entry_record entry_from_json(std::string_view document);
+
 }  // namespace hark::capture

@@ -54,6 +54,10 @@ class writer {
   bool after_key_ = false;
 };
 
+/** Whether `s` is well-formed UTF-8 (RFC 3629: no overlongs, surrogates or code points past
+ *  U+10FFFF), i.e. whether append_string would copy it without replacing anything. */
+bool is_valid_utf8(std::string_view s) noexcept;
+
 /** Appends `s` as a JSON string literal (quotes included), replacing invalid UTF-8. */
 void append_string(std::string& out, std::string_view s);
 

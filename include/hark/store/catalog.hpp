@@ -2,6 +2,7 @@
 // catalog: the queries the REST API runs (sessions and entries), on one connection.
 
 #include "hark/capture/tls_log.hpp"
+#include "hark/capture/entry_record.hpp"
 #include "hark/store/database.hpp"
 
 #include <cstdint>
@@ -70,6 +71,59 @@ struct session_stats {
   double avg_duration = 0;  ///< ms, over entries with a duration
 };
 
+/** An entry's place in time order: entries sort by (started_us, row). */
+struct entry_position {
+  std::int64_t started_us = 0;
+  std::int64_t row = 0;  ///< the store's row number: the handle for bodies_of() and messages_of()
+};
+
+/** A stored entry as an export reads it. */
+struct entry_document {
+  entry_position position;
+  bool is_websocket = false;
+  std::string doc;  ///< the SessionEntry JSON
+};
+
+struct entry_bodies {
+  std::optional<stored_body> request;   ///< nullopt when none was captured
+  std::optional<stored_body> response;  ///< nullopt when none was captured
+};
+
+/** One WebSocket message as stored (SPEC §5). */
+struct websocket_message {
+  bool from_client = false;                ///< side: `client` (sent by the client) or `server`
+  std::optional<std::int64_t> started_us;  ///< first frame, Unix us
+  std::optional<std::int64_t> ended_us;    ///< last frame, Unix us
+  std::string type;                        ///< text, binary, close, ping, pong, unknown
+  /** text: the UTF-8 text; close: the 2-byte status code (network order) then the reason
+   *  (RFC 6455 §5.5.1); the others: the application data. */
+  std::string payload;
+  bool truncated = false;  ///< cut at the capture cap
+};
+
+/** One entry for import_entries: a complete record (id set by the caller, session set by
+ *  import_entries) and its WebSocket messages. */
+struct import_entry {
+  capture::entry_record record;
+  std::vector<websocket_message> messages;
+  /** The record's bodies are content-decoded (a HAR's text): they are stored without a content
+   *  coding, so that the bodies endpoint serves them as they are. False for a body that still
+   *  has the coding its headers name (its decoding failed when it was exported). */
+  bool request_body_decoded = true;
+  bool response_body_decoded = true;
+};
+
+/** Where import_entries writes: an existing session, or a new one (inactive, not recording). */
+struct import_target {
+  std::optional<std::string> session_id;
+  std::string new_session_name;  ///< used when session_id is empty
+};
+
+struct import_result {
+  session target;            ///< the session written into, with its updated totals
+  std::size_t imported = 0;  ///< entries inserted
+};
+
 /** Thrown by list_entries for a cursor that does not decode. */
 class bad_cursor : public std::invalid_argument {
  public:
@@ -111,6 +165,28 @@ class catalog {
 
   /** The TLS connection log of connection `id` (an entry's `tls.connectionId`). */
   std::optional<capture::tls_connection_log> get_tls_connection(const std::string& id);
+  // HAR export and import (catalog_har.cpp).
+
+  /** Up to `limit` entries of the session after `after` (from the first when nullopt), oldest
+   *  first: a keyset page read in one snapshot. Empty at the end and for an unknown session. */
+  std::vector<entry_document> entries_after(const std::string& session_id,
+                                            const std::optional<entry_position>& after, int limit);
+  /** The entry with this id, in whichever session it is; nullopt if unknown. */
+  std::optional<entry_document> entry_by_id(const std::string& entry_id);
+  /** The captured bodies of the entry at `row` (entry_position::row). */
+  entry_bodies bodies_of(std::int64_t row);
+  /** The WebSocket messages of the entry (`latest` allowed), in order; nullopt if the session
+   *  or the entry is unknown. */
+  std::optional<std::vector<websocket_message>> entry_messages(const std::string& session_id,
+                                                               const std::string& entry_id);
+  /** The WebSocket messages of the entry at `row`, in order. */
+  std::vector<websocket_message> messages_of(std::int64_t row);
+  /** Inserts `entries` (bodies consumed) in one transaction, into the target session or a new
+   *  one, and adds them to its trafficCount and totalBytes. nullopt, with nothing written, when
+   *  target.session_id names no session. Throws store_error (then nothing is written). */
+  std::optional<import_result> import_entries(const import_target& target,
+                                              std::vector<import_entry>&& entries,
+                                              std::int64_t now_ms);
 
  private:
   database& db_;

@@ -237,3 +237,44 @@ TEST(entry_json, stored_document_lists_seed_fields_in_seed_order) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(entry_json_read, reads_back_every_field_it_wrote) {
+  const auto original = full_record();
+  const auto document = hark::capture::to_json_string(original);
+  const auto read = hark::capture::entry_from_json(document);
+  // Serializing what was read gives the same document: no field is lost on the way back.
+  EXPECT_EQ(hark::capture::to_json_string(read), document);
+  EXPECT_EQ(read.request.headers, original.request.headers);
+  EXPECT_EQ(read.timings.started_at,
+            std::chrono::time_point_cast<std::chrono::milliseconds>(original.timings.started_at));
+  ASSERT_TRUE(read.process.valid());
+  EXPECT_EQ(read.process.get()->name, "curl");
+}
+
+TEST(entry_json_read, failed_exchange_without_response_reads_back) {
+  entry_record r;
+  r.id = "01HQ0000000000000000000009";
+  r.url = "http://down.test/";
+  r.request.method = "GET";
+  r.error = hark::capture::flow_error{"connect_failed", "hark: cannot connect"};
+  const auto read = hark::capture::entry_from_json(hark::capture::to_json_string(r));
+  EXPECT_FALSE(read.response);
+  EXPECT_FALSE(read.client_addr);
+  EXPECT_FALSE(read.process.valid());
+  ASSERT_TRUE(read.error);
+  EXPECT_EQ(read.error->code, "connect_failed");
+  EXPECT_FALSE(read.timings.connect);
+}
+
+TEST(entry_json_read, lenient_on_missing_members_and_strict_on_non_objects) {
+  const auto read = hark::capture::entry_from_json(R"({"id":"x","request":{"headers":[["a"]]}})");
+  EXPECT_EQ(read.id, "x");
+  EXPECT_TRUE(read.request.headers.empty());
+  EXPECT_EQ(read.transaction_type, "request");
+  EXPECT_THROW(hark::capture::entry_from_json("[1]"), nlohmann::json::exception);
+  EXPECT_THROW(hark::capture::entry_from_json("{"), nlohmann::json::exception);
+}
+
+}  // namespace
