@@ -129,11 +129,18 @@ response import_har(call& c) {
   }
   store::import_target where;
   where.session_id = std::move(std::get<std::optional<std::string>>(target));
+  const bool new_session = !where.session_id;
   where.new_session_name = c.param("name").value_or(default_name(doc));
   const auto result =
       c.ctx.catalog.import_entries(where, std::move(read.entries), timefmt::now_ms());
   if (!result) {
     return error_reply(http::status::not_found, "Session not found");  // deleted meanwhile
+  }
+  // Imported entries are not announced one by one (they did not happen now); their session is.
+  if (new_session) {
+    publish_session_created(c.ctx, result->target);
+  } else {
+    publish_session_updated(c.ctx, result->target.id);
   }
   return json_reply(http::status::ok, ojson{{"success", true},
                                             {"imported", result->imported},

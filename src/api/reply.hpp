@@ -73,8 +73,10 @@ void sync_recording(context& ctx);
  *  there is none (the caller answers 404 `No active session`). */
 std::optional<std::string> resolve_session_id(context& ctx, const std::string& sid);
 
-/** Publishes the `session` event (action `updated`) with session `session_id` as it is now, when anyone listens to
- *  GET /api/events (for changes made outside sessions.cpp: entries deleted). */
+/** Publishes the `session` event (action `created`) for `s`, when anyone listens. */
+void publish_session_created(context& ctx, const store::session& s);
+/** Publishes the `session` event (action `updated`) with session `session_id` as it is now, when
+ * anyone listens to GET /api/events (for changes made outside sessions.cpp: entries deleted). */
 void publish_session_updated(context& ctx, const std::string& session_id);
 
 /** A 404 for something missing inside session `session_id`: `Session not found` when the

@@ -113,6 +113,10 @@ std::optional<response> read_patch(const request& req, store::session_patch& pat
 
 }  // namespace
 
+void publish_session_created(context& ctx, const store::session& s) {
+  publish_session(ctx, capture::event_type::session_created, s);
+}
+
 void publish_session_updated(context& ctx, const std::string& session_id) {
   if (!has_listeners(ctx)) {
     return;

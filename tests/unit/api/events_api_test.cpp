@@ -390,5 +390,34 @@ TEST_F(api_events, server_stop_ends_an_open_stream_with_its_last_chunk) {
   thread.join();
 }
 
+TEST_F(api_events, har_import_announces_its_session) {
+  auto r = open("/api/events?types=session");
+  const std::string har =
+      R"({"log":{"version":"1.2","creator":{"name":"t","version":"1"},"entries":[{)"
+      R"("startedDateTime":"2026-01-01T00:00:00.000Z","time":1,)"
+      R"("request":{"method":"GET","url":"http://example.com/","httpVersion":"HTTP/1.1",)"
+      R"("cookies":[],"headers":[],"queryString":[],"headersSize":-1,"bodySize":0},)"
+      R"("response":{"status":200,"statusText":"OK","httpVersion":"HTTP/1.1","cookies":[],)"
+      R"("headers":[],"content":{"size":0,"mimeType":"text/plain"},"redirectURL":"",)"
+      R"("headersSize":-1,"bodySize":0},"cache":{},)"
+      R"("timings":{"send":0,"wait":1,"receive":0}}]}})";
+  const auto imported = body_json(call(http::verb::post, "/api/har/import", har));
+  ASSERT_EQ(imported["imported"], 1) << imported.dump();
+  auto frames = pull_frames(r);
+  ASSERT_EQ(frames.size(), 1u);
+  auto data = json::parse(frames[0].data);
+  EXPECT_EQ(data["action"], "created");
+  EXPECT_EQ(data["session"]["id"], imported["sessionId"]);
+  EXPECT_EQ(data["session"]["trafficCount"], 1);
+
+  const auto sid = imported["sessionId"].get<std::string>();
+  ASSERT_EQ(call(http::verb::post, "/api/har/import?sessionId=" + sid, har).result_int(), 200);
+  frames = pull_frames(r);
+  ASSERT_EQ(frames.size(), 1u);
+  data = json::parse(frames[0].data);
+  EXPECT_EQ(data["action"], "updated");
+  EXPECT_EQ(data["session"]["trafficCount"], 2);
+}
+
 }  // namespace
 }  // namespace hark::api::test
