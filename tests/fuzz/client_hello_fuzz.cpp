@@ -1,4 +1,6 @@
-// libFuzzer target for the ClientHello reader and everything derived from a parsed hello.
+// libFuzzer target for the ClientHello reader and everything derived from a parsed hello, and
+// for the decoder of the TLS connection log's messages (the same bytes read as one handshake
+// message or alert).
 //
 //   cmake -DCMAKE_CXX_COMPILER=clang++-14 … && ninja hark_client_hello_fuzz
 //   ./tests/fuzz/hark_client_hello_fuzz -max_total_time=60 -max_len=4096 corpus/
@@ -8,6 +10,7 @@
 // them is need_more, and the JSON description serializes.
 #include "hark/tls/client_hello.hpp"
 #include "hark/tls/fingerprint.hpp"
+#include "hark/tls/handshake_log.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -26,6 +29,12 @@ void check(bool condition) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
+  // The log decoder never throws and always yields serializable JSON with a type.
+  for (const std::uint8_t content_type :
+       {hark::tls::content_type_handshake, hark::tls::content_type_alert}) {
+    const auto described = hark::tls::describe_tls_message(content_type, input, (size & 1) != 0);
+    check(described.contains("type") && !described.dump().empty());
+  }
   const hark::tls::parse_result result = hark::tls::parse_client_hello(input);
   if (result.status != hark::tls::parse_status::complete) {
     check(!result.hello && result.consumed == 0);
