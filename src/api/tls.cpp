@@ -53,11 +53,7 @@ ojson tls_connection_json(const capture::tls_connection_log& log) {
   out["connectionId"] = log.connection_id;
   out["sessionId"] = log.session_id;
   out["at"] = timefmt::iso8601(log.at);
-  if (log.client_addr) {
-    out["clientAddr"] = {{"ip", log.client_addr->ip}, {"port", log.client_addr->port.value_or(0)}};
-  } else {
-    out["clientAddr"] = nullptr;
-  }
+  out["clientAddr"] = capture::net_address_json(log.client_addr);
   out["sni"] = optional_text(log.sni);
   out["alpn"] = optional_text(log.alpn);
   out["tlsVersion"] = named_json(d.tls_version);

@@ -84,15 +84,18 @@ bool tls_registry::is_passthrough(std::string_view host) const {
                      [&](const passthrough_pattern& p) { return matches(p.pattern, host); });
 }
 
+nlohmann::ordered_json net_address_json(const std::optional<net_address>& address) {
+  if (!address) {
+    return nullptr;
+  }
+  return {{"ip", address->ip}, {"port", address->port.value_or(0)}};
+}
+
 nlohmann::ordered_json tls_failure_json(const tls_failure& f) {
   nlohmann::ordered_json out;
   out["connectionId"] = f.connection_id;
   out["at"] = timefmt::iso8601(f.at);
-  if (f.client_addr) {
-    out["clientAddr"] = {{"ip", f.client_addr->ip}, {"port", f.client_addr->port.value_or(0)}};
-  } else {
-    out["clientAddr"] = nullptr;
-  }
+  out["clientAddr"] = net_address_json(f.client_addr);
   out["sni"] = f.sni ? nlohmann::ordered_json(*f.sni) : nlohmann::ordered_json(nullptr);
   out["reason"] = f.reason;
   if (f.alert) {

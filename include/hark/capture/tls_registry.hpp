@@ -34,6 +34,9 @@ struct tls_failure {
   std::optional<named_u8> alert;  ///< the TLS alert the client sent, if any
 };
 
+/** `{"ip", "port"}` of an address as the API shows it (port 0 when unknown), or null. */
+nlohmann::ordered_json net_address_json(const std::optional<net_address>& address);
+
 /** The TlsFailure object of GET /api/tls/failures and of `tls_failure` events:
  *  {connectionId, at, clientAddr, sni, reason, alert}. */
 nlohmann::ordered_json tls_failure_json(const tls_failure& failure);
