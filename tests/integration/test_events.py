@@ -253,7 +253,7 @@ class EventsTest(HarkTestCase):
         # The queue holds more than the writer commits at once at this pace (a sequential client
         # gives it tens of entries per transaction), so only a client that stops reading
         # overflows it.
-        hark = self.start("--events-queue", "256")
+        hark = self.start("--events-queue", "512")
         # A client that never reads, with a small receive buffer so that the API's writes to it
         # block soon; each event is large (the request carries a 32 KiB header).
         slow = self.open_stream(rcvbuf=4096)
@@ -268,7 +268,9 @@ class EventsTest(HarkTestCase):
             except Exception as exc:  # reported by the main thread
                 failures.append(exc)
 
-        count = 600  # 20 MiB of events: more than the socket buffers and the queue together
+        # 32 MiB of events: more than the socket buffers and the queue together, while the
+        # reading client never lags 512 events behind (a slower machine only slows the sender).
+        count = 1000
         reader = threading.Thread(target=read_fast, daemon=True)
         reader.start()
         pad = "X-Pad: %s\r\n" % ("p" * 32 * 1024)
