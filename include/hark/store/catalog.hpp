@@ -1,8 +1,8 @@
 #pragma once
 // catalog: the queries the REST API runs (sessions and entries), on one connection.
 
-#include "hark/capture/tls_log.hpp"
 #include "hark/capture/entry_record.hpp"
+#include "hark/capture/tls_log.hpp"
 #include "hark/store/database.hpp"
 
 #include <cstdint>
