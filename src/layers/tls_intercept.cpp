@@ -307,11 +307,10 @@ asio::awaitable<void> client_session::intercept_tls() {
   }
   co_await handshake_with_client(*hello, names, alpn);
   submit_tls_log();
-  tls_upstream_ = std::move(upstream);
   if (!client_tls_) {
-    pool_tls_upstream();  // unused: the next client for this origin may have it
     co_return;
   }
+  tls_upstream_ = std::move(upstream);
   co_await serve_requests(false);
   submit_tls_log();  // the alerts of the connection's end (close_notify), later upstreams
   pool_tls_upstream();
@@ -322,8 +321,7 @@ std::string client_session::tls_pool_key() const {
 }
 
 void client_session::pool_tls_upstream() {
-  // Set only when unused or when the last exchange left it idle and reusable
-  // (http1_exchange.cpp).
+  // Set only when the last exchange left it idle and reusable (http1_exchange.cpp).
   if (!tls_upstream_ || !tls_upstream_->tls) {
     return;
   }
