@@ -3,9 +3,12 @@
 // own thread, which Google Benchmark's CPU column does not see) and scratch directories.
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 namespace hark::bench {
@@ -18,6 +21,33 @@ inline double process_cpu_seconds() {
     return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
   };
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+/** CPU seconds used so far by the threads of this process named `name` (pthread_setname_np),
+ *  summed; threads that have exited are not counted. */
+inline double thread_cpu_seconds(const std::string& name) {
+  double total = 0;
+  const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::string comm;
+    std::getline(std::ifstream(task.path() / "comm"), comm);
+    if (comm != name) {
+      continue;
+    }
+    std::string stat;
+    std::getline(std::ifstream(task.path() / "stat"), stat);
+    // Fields after the parenthesised name: state is field 3, utime 14, stime 15.
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+    std::string skip;
+    for (int i = 3; i < 14; ++i) {
+      fields >> skip;
+    }
+    double utime = 0;
+    double stime = 0;
+    fields >> utime >> stime;
+    total += (utime + stime) / tick;
+  }
+  return total;
 }
 
 /** Where benchmarks keep their databases: $HARK_BENCH_DIR, else $TMPDIR (or /tmp). */

@@ -19,39 +19,48 @@ void append_headers(std::string& out, const capture::header_list& headers) {
   }
 }
 
-/** URL and header lines, one per line: what the `q` filter searches. */
-std::string search_text(const capture::entry_record& record) {
-  std::string out = record.url;
+/** Appends the URL and the header lines, one per line: what the `q` filter searches. */
+void append_search_text(std::string& out, const capture::entry_record& record) {
+  out += record.url;
   out += '\n';
   append_headers(out, record.request.headers);
   if (record.response) {
     append_headers(out, record.response->headers);
   }
-  return out;
 }
 
 std::int64_t size_or_zero(const std::optional<std::uint64_t>& size) {
   return static_cast<std::int64_t>(size.value_or(0));
 }
 
-void add_body(entry_row& row, int kind, std::string&& bytes, bool truncated,
+void add_body(entry_row& row, int kind, const std::string& bytes, bool truncated,
               const capture::header_list& headers, std::size_t compress_threshold) {
   if (bytes.empty() && !truncated) {
     return;  // nothing captured: GET …/body answers "Body not found"
   }
-  body_row body;
+  body_row& body = row.bodies[row.body_count++];
   body.kind = kind;
   body.size = static_cast<std::int64_t>(bytes.size());
   body.truncated = truncated;
   body.content_type = header_value(headers, "content-type");
   body.content_encoding = header_value(headers, "content-encoding");
-  body.stored = encode_body(std::move(bytes), compress_threshold);
-  row.bodies.push_back(std::move(body));
+  if (auto compressed = compress_body(bytes, compress_threshold)) {
+    body.codec = body_codec::zstd;
+    body.compressed = std::move(*compressed);
+  } else {
+    body.plain = bytes;
+  }
+}
+
+text_span append_span(std::string& text, auto&& append) {
+  const std::size_t offset = text.size();
+  append(text);
+  return {offset, text.size() - offset};
 }
 
 }  // namespace
 
-std::string header_value(const capture::header_list& headers, std::string_view name) {
+std::string_view header_value(const capture::header_list& headers, std::string_view name) {
   for (const auto& [key, value] : headers) {
     if (boost::beast::iequals(key, name)) {
       return value;
@@ -60,19 +69,23 @@ std::string header_value(const capture::header_list& headers, std::string_view n
   return {};
 }
 
-entry_row make_entry_row(capture::entry_record& record, std::size_t compress_threshold) {
+entry_row make_entry_row(capture::entry_record& record, std::size_t compress_threshold,
+                         std::string& text) {
+  // ASCII only: host names reach us in their punycode form.
+  std::transform(record.host.begin(), record.host.end(), record.host.begin(), [](unsigned char c) {
+    return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+  });
   entry_row row;
   // The documents are written with invalid UTF-8 replaced (U+FFFD): header values are bytes.
-  row.doc = capture::to_json_string(record);
+  row.doc = append_span(text, [&](std::string& out) { capture::append_json_string(out, record); });
+  row.search_text = append_span(text, [&](std::string& out) { append_search_text(out, record); });
   row.id = record.id;
   row.session_id = record.session_id;
   row.started_us = timefmt::unix_us(record.timings.started_at);
   row.host = record.host;
-  // ASCII only: host names reach us in their punycode form.
-  std::transform(row.host.begin(), row.host.end(), row.host.begin(), [](unsigned char c) {
-    return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
-  });
-  row.method = record.request.method.value_or("");
+  if (record.request.method) {
+    row.method = *record.request.method;
+  }
   row.http_version = record.http_version;
   row.url = record.url;
   row.is_websocket = record.is_websocket;
@@ -81,13 +94,12 @@ entry_row make_entry_row(capture::entry_record& record, std::size_t compress_thr
   }
   row.duration_ms = record.duration_ms;
   row.request_bytes = size_or_zero(record.request.body_size);
-  row.search_text = search_text(record);
-  add_body(row, 0, std::move(record.request_body), record.request.body_truncated,
-           record.request.headers, compress_threshold);
+  add_body(row, 0, record.request_body, record.request.body_truncated, record.request.headers,
+           compress_threshold);
   if (record.response) {
     row.status = record.response->status_code;
     row.response_bytes = size_or_zero(record.response->body_size);
-    add_body(row, 1, std::move(record.response_body), record.response->body_truncated,
+    add_body(row, 1, record.response_body, record.response->body_truncated,
              record.response->headers, compress_threshold);
   }
   return row;

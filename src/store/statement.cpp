@@ -88,6 +88,10 @@ void statement::run() {
   }
 }
 
+void statement::reset() {
+  sqlite3_reset(stmt_.get());
+}
+
 bool statement::is_null(int column) const {
   return sqlite3_column_type(stmt_.get(), column) == SQLITE_NULL;
 }

@@ -47,6 +47,8 @@ class statement {
   bool step();
   /** Steps to completion, ignoring rows. */
   void run();
+  /** Makes the statement ready to run again (bindings are kept until rebound). */
+  void reset();
 
   bool is_null(int column) const;
   std::int64_t column_int64(int column) const;

@@ -6,12 +6,18 @@
 //        wait for process lookups (≤ 200 ms per batch) → rows (JSON, search text, zstd)
 //                                  ▼
 //        BEGIN IMMEDIATE … INSERT … COMMIT, a new transaction at least every max_commit_delay
+//                                  │ commit hook: WAL size
+//                                  ▼
+//        checkpointer thread (own connection): copies the WAL into the database file
 #include "hark/store/writer.hpp"
 
+#include "checkpointer.hpp"
 #include "entry_row.hpp"
 #include "statement.hpp"
 
 #include "hark/store/database.hpp"
+
+#include <pthread.h>
 
 #include <map>
 #include <vector>
@@ -53,63 +59,98 @@ void report(writer_stats& stats, std::string error) {
   stats.last_error = std::move(error);
 }
 
-void insert_bodies(database& db, std::int64_t entry, const std::vector<body_row>& bodies) {
-  for (const auto& body : bodies) {
-    auto st = statement::cached(db,
+/** Inserts the rows of one transaction, with statements prepared once for all of them. */
+class row_inserter {
+ public:
+  /** `text` is the batch's text buffer the rows point into. */
+  row_inserter(database& db, const std::string& text)
+      : db_(db),
+        text_(text),
+        entry_(statement::cached(
+            db,
+            "INSERT OR IGNORE INTO entries (id, session_id, started_us, host, method, status, "
+            "http_version, url, is_websocket, error_code, duration_ms, request_bytes, "
+            "response_bytes, search_text, doc) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)")),
+        body_(statement::cached(db,
                                 "INSERT OR REPLACE INTO bodies (entry_row, kind, codec, size, "
                                 "truncated, content_type, content_encoding, data) "
-                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-    st.bind(1, entry)
-        .bind(2, body.kind)
-        .bind(3, static_cast<int>(body.stored.codec))
-        .bind(4, body.size)
-        .bind(5, body.truncated)
-        .bind(6, body.content_type)
-        .bind(7, body.content_encoding)
-        .bind_blob_static(8, body.stored.data)
-        .run();
-  }
-}
+                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")),
+        session_(statement::cached(db, "SELECT 1 FROM sessions WHERE id = ?1")) {}
 
-/** Inserts one entry and its bodies. False when its session was deleted meanwhile (or the id
- *  is already stored): then nothing is written, and the rest of the batch goes on. */
-bool insert_entry(database& db, const entry_row& row) {
-  auto st = statement::cached(
-      db,
-      "INSERT OR IGNORE INTO entries (id, session_id, started_us, host, method, status, "
-      "http_version, url, is_websocket, error_code, duration_ms, request_bytes, response_bytes, "
-      "search_text, doc) "
-      "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15 "
-      "WHERE EXISTS (SELECT 1 FROM sessions WHERE id = ?2)");
-  st.bind(1, row.id)
-      .bind(2, row.session_id)
-      .bind(3, row.started_us)
-      .bind(4, row.host)
-      .bind(5, row.method)
-      .bind(6, row.status)
-      .bind(7, row.http_version)
-      .bind(8, row.url)
-      .bind(9, row.is_websocket)
-      .bind(10, row.error_code)
-      .bind(11, row.duration_ms)
-      .bind(12, row.request_bytes)
-      .bind(13, row.response_bytes)
-      .bind_text_static(14, row.search_text)
-      .bind_text_static(15, row.doc)
-      .run();
-  if (sqlite3_changes(db.handle()) != 1) {
-    return false;
+  /** Inserts one entry and its bodies. False when its session was deleted meanwhile (or the
+   *  id is already stored): then nothing is written, and the rest of the batch goes on. */
+  bool insert(const entry_row& row) {
+    if (!session_exists(row.session_id)) {
+      return false;
+    }
+    entry_.bind_text_static(1, row.id)
+        .bind_text_static(2, row.session_id)
+        .bind(3, row.started_us)
+        .bind_text_static(4, row.host)
+        .bind_text_static(5, row.method)
+        .bind(6, row.status)
+        .bind_text_static(7, row.http_version)
+        .bind_text_static(8, row.url)
+        .bind(9, row.is_websocket)
+        .bind(10, row.error_code)
+        .bind(11, row.duration_ms)
+        .bind(12, row.request_bytes)
+        .bind(13, row.response_bytes)
+        .bind_text_static(14, row.search_text.in(text_))
+        .bind_text_static(15, row.doc.in(text_))
+        .run();
+    entry_.reset();
+    if (sqlite3_changes(db_.handle()) != 1) {
+      return false;
+    }
+    const std::int64_t entry = sqlite3_last_insert_rowid(db_.handle());
+    for (std::size_t i = 0; i < row.body_count; ++i) {
+      const body_row& body = row.bodies[i];
+      body_.bind(1, entry)
+          .bind(2, body.kind)
+          .bind(3, static_cast<int>(body.codec))
+          .bind(4, body.size)
+          .bind(5, body.truncated)
+          .bind_text_static(6, body.content_type)
+          .bind_text_static(7, body.content_encoding)
+          .bind_blob_static(8, body.stored())
+          .run();
+      body_.reset();
+    }
+    return true;
   }
-  insert_bodies(db, sqlite3_last_insert_rowid(db.handle()), row.bodies);
-  return true;
-}
+
+ private:
+  /** Whether the session exists, looked up once per transaction: the transaction holds the
+   *  write lock, so no session can be deleted before it ends. */
+  bool session_exists(std::string_view id) {
+    if (id == last_session_) {
+      return last_session_exists_;
+    }
+    session_.bind_text_static(1, id);
+    last_session_exists_ = session_.step();
+    session_.reset();
+    last_session_ = id;
+    return last_session_exists_;
+  }
+
+  database& db_;
+  const std::string& text_;
+  statement entry_;
+  statement body_;
+  statement session_;
+  std::string last_session_;
+  bool last_session_exists_ = false;
+};
 
 struct session_totals {
   std::int64_t count = 0;
   std::int64_t bytes = 0;
 };
 
-void update_sessions(database& db, const std::map<std::string, session_totals>& totals) {
+void update_sessions(database& db,
+                     const std::map<std::string, session_totals, std::less<>>& totals) {
   for (const auto& [id, t] : totals) {
     auto st = statement::cached(db,
                                 "UPDATE sessions SET traffic_count = traffic_count + ?2, "
@@ -125,19 +166,24 @@ struct batch_outcome {
 
 /** Writes `rows`, committing at least every `max_delay` so that a huge backlog does not keep
  *  finished entries off the disk. Throws store_error; `out` then counts what was committed. */
-void write_rows(database& db, const std::vector<entry_row>& rows,
+void write_rows(database& db, const std::vector<entry_row>& rows, const std::string& text,
                 std::chrono::milliseconds max_delay, batch_outcome& out) {
   std::size_t next = 0;
   while (next < rows.size()) {
     const auto started = steady::now();
-    std::map<std::string, session_totals> totals;
+    std::map<std::string, session_totals, std::less<>> totals;
     std::uint64_t written = 0;
     std::size_t end = next;
     transaction tx(db);
+    row_inserter inserter(db, text);
     while (end < rows.size() && (end == next || steady::now() - started < max_delay)) {
       const auto& row = rows[end++];
-      if (insert_entry(db, row)) {
-        auto& t = totals[row.session_id];
+      if (inserter.insert(row)) {
+        auto found = totals.find(row.session_id);
+        if (found == totals.end()) {
+          found = totals.emplace(row.session_id, session_totals{}).first;
+        }
+        auto& t = found->second;
         t.count += 1;
         t.bytes += row.request_bytes + row.response_bytes;
         ++written;
@@ -151,27 +197,48 @@ void write_rows(database& db, const std::vector<entry_row>& rows,
   }
 }
 
+}  // namespace
+
+/** What write_batch needs between batches: kept by the writer thread so that their memory is
+ *  reused instead of allocated again for every batch. */
+struct writer::scratch {
+  std::vector<entry_row> rows;
+  std::string text;  ///< every row's document and search text, back to back
+
+  /** Empties both, giving back memory that an exceptional batch made large. */
+  void clear() {
+    constexpr std::size_t keep_bytes = 16 << 20;
+    rows.clear();
+    text.clear();
+    if (text.capacity() > keep_bytes) {
+      std::string().swap(text);
+      std::vector<entry_row>().swap(rows);
+    }
+  }
+};
+
+namespace {
+
 /** Turns records into rows, writes them, and updates the stats. Never throws. */
 void write_batch(database& db, writer_stats& stats, const writer_options& options,
-                 std::deque<capture::entry_record>& batch) {
+                 std::deque<capture::entry_record>& batch, writer::scratch& scratch) {
   const auto deadline = steady::now() + process_wait;
-  std::vector<entry_row> rows;
+  auto& rows = scratch.rows;
   rows.reserve(batch.size());
   for (auto& record : batch) {
     if (record.process.valid()) {
       record.process.wait_until(deadline);
     }
     try {
-      rows.push_back(make_entry_row(record, options.compress_threshold));
+      rows.push_back(make_entry_row(record, options.compress_threshold, scratch.text));
     } catch (const std::exception&) {
       ++stats.entries_dropped;  // cannot happen short of bad_alloc; never stop the writer
     }
   }
-  batch.clear();  // bodies now live in rows
   const auto started = steady::now();
   batch_outcome outcome;
   try {
-    write_rows(db, rows, options.max_commit_delay, outcome);
+    write_rows(db, rows, scratch.text, options.max_commit_delay, outcome);
     report(stats, {});
   } catch (const std::exception& e) {
     // Disk full, I/O error, …: the open transaction rolled back. Proxying goes on; recording
@@ -182,12 +249,17 @@ void write_batch(database& db, writer_stats& stats, const writer_options& option
   stats.entries_written += outcome.written;
   stats.last_batch_us = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - started).count());
+  scratch.clear();  // the rows point into the records: before these go
+  batch.clear();
 }
 
 }  // namespace
 
 writer::writer(writer_options options)
-    : options_(std::move(options)), db_(std::make_unique<database>(options_.database_path)) {
+    : options_(std::move(options)),
+      db_(std::make_unique<database>(options_.database_path)),
+      checkpointer_(std::make_unique<checkpointer>(options_.database_path)) {
+  checkpointer_->attach(*db_);
   thread_ = std::thread([this] { run(); });
 }
 
@@ -240,10 +312,13 @@ void writer::stop() {
   wake_.notify_all();
   if (thread.joinable()) {
     thread.join();
+    checkpointer_->stop();  // after the last commit
   }
 }
 
 void writer::run() {
+  pthread_setname_np(pthread_self(), "hark-writer");  // for top -H, perf and the benchmarks
+  scratch buffers;
   std::unique_lock lock(mutex_);
   for (;;) {
     wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
@@ -261,7 +336,7 @@ void writer::run() {
     stats_.queue_depth = 0;
     lock.unlock();
     const auto taken = batch.size();
-    write_batch(*db_, stats_, options_, batch);
+    write_batch(*db_, stats_, options_, batch, buffers);
     lock.lock();
     committed_ += taken;
     drained_.notify_all();

@@ -16,4 +16,7 @@ nlohmann::json to_json(const entry_record& record);
  *  writes. Invalid UTF-8 in header values is replaced by U+FFFD. */
 std::string to_json_string(const entry_record& record);
 
+/** to_json_string appended to `out`, for callers that render many entries into one buffer. */
+void append_json_string(std::string& out, const entry_record& record);
+
 }  // namespace hark::capture

@@ -16,6 +16,7 @@
 namespace hark::store {
 
 class database;
+class checkpointer;
 
 struct writer_options {
   std::filesystem::path database_path;
@@ -59,6 +60,8 @@ class writer final : public capture::record_queue {
 
   writer_stats& stats() noexcept { return stats_; }
 
+  struct scratch;  ///< buffers the writer thread reuses from batch to batch (writer.cpp)
+
  private:
   void run();
 
@@ -74,6 +77,7 @@ class writer final : public capture::record_queue {
   std::size_t flush_waiters_ = 0;
   bool stopping_ = false;
   std::unique_ptr<database> db_;  ///< opened by the constructor, used only by the thread
+  std::unique_ptr<checkpointer> checkpointer_;  ///< copies db_'s WAL back on its own thread
   std::thread thread_;
 };
 
