@@ -35,6 +35,9 @@ constexpr auto process_wait = std::chrono::milliseconds(200);
 constexpr std::size_t batch_size = 4096;
 constexpr auto batch_delay = std::chrono::milliseconds(20);
 
+// Half the page cache (database.cpp sets 8 MiB): see write_rows.
+constexpr std::size_t transaction_bytes = 4 << 20;
+
 /** Drops the record's bodies (the entry stays, marked truncated). Returns the bodies dropped. */
 std::uint64_t drop_bodies(capture::entry_record& record) {
   std::uint64_t dropped = 0;
@@ -164,8 +167,22 @@ struct batch_outcome {
   std::uint64_t written = 0;  ///< entries inserted by those transactions
 };
 
+/** Bytes a row adds to the pages its transaction dirties (the indexes' share estimated). */
+std::size_t row_bytes(const entry_row& row) {
+  std::size_t bytes = row.doc.size + row.search_text.size + 256;
+  for (std::size_t i = 0; i < row.body_count; ++i) {
+    bytes += row.bodies[i].stored().size();
+  }
+  return bytes;
+}
+
 /** Writes `rows`, committing at least every `max_delay` so that a huge backlog does not keep
- *  finished entries off the disk. Throws store_error; `out` then counts what was committed. */
+ *  finished entries off the disk, and every transaction_bytes so that a transaction's pages fit
+ *  in the connection's page cache. Past it SQLite spills dirty pages into the WAL mid-way, and
+ *  every page changed again after that (the right edges of the table and its indexes) is
+ *  written twice and has the checksums of every later frame recomputed: a third of the
+ *  writer's time at 5000 entries per transaction. Throws store_error; `out` then counts what
+ *  was committed. */
 void write_rows(database& db, const std::vector<entry_row>& rows, const std::string& text,
                 std::chrono::milliseconds max_delay, batch_outcome& out) {
   std::size_t next = 0;
@@ -176,8 +193,11 @@ void write_rows(database& db, const std::vector<entry_row>& rows, const std::str
     std::size_t end = next;
     transaction tx(db);
     row_inserter inserter(db, text);
-    while (end < rows.size() && (end == next || steady::now() - started < max_delay)) {
+    std::size_t bytes = 0;
+    while (end < rows.size() &&
+           (end == next || (bytes < transaction_bytes && steady::now() - started < max_delay))) {
       const auto& row = rows[end++];
+      bytes += row_bytes(row);
       if (inserter.insert(row)) {
         auto found = totals.find(row.session_id);
         if (found == totals.end()) {
