@@ -13,12 +13,14 @@
 
 #include "checkpointer.hpp"
 #include "entry_row.hpp"
+#include "search.hpp"
 #include "statement.hpp"
 
 #include "hark/store/database.hpp"
 
 #include <pthread.h>
 
+#include <limits>
 #include <map>
 #include <vector>
 
@@ -34,6 +36,9 @@ constexpr auto process_wait = std::chrono::milliseconds(200);
 // A batch is written when it has this many entries, or batch_delay after its first one.
 constexpr std::size_t batch_size = 4096;
 constexpr auto batch_delay = std::chrono::milliseconds(20);
+
+// How often an idle writer looks for entries inserted by other connections (index_idle).
+constexpr auto idle_check = std::chrono::seconds(1);
 
 // Half the page cache (database.cpp sets 8 MiB): see write_rows.
 constexpr std::size_t transaction_bytes = 4 << 20;
@@ -81,11 +86,12 @@ class row_inserter {
                                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")),
         session_(statement::cached(db, "SELECT 1 FROM sessions WHERE id = ?1")) {}
 
-  /** Inserts one entry and its bodies. False when its session was deleted meanwhile (or the
-   *  id is already stored): then nothing is written, and the rest of the batch goes on. */
-  bool insert(const entry_row& row) {
+  /** Inserts one entry and its bodies; returns its row. nullopt when its session was deleted
+   *  meanwhile (or the id is already stored): then nothing is written, and the rest of the
+   *  batch goes on. */
+  std::optional<std::int64_t> insert(const entry_row& row) {
     if (!session_exists(row.session_id)) {
-      return false;
+      return std::nullopt;
     }
     entry_.bind_text_static(1, row.id)
         .bind_text_static(2, row.session_id)
@@ -105,7 +111,7 @@ class row_inserter {
         .run();
     entry_.reset();
     if (sqlite3_changes(db_.handle()) != 1) {
-      return false;
+      return std::nullopt;
     }
     const std::int64_t entry = sqlite3_last_insert_rowid(db_.handle());
     for (std::size_t i = 0; i < row.body_count; ++i) {
@@ -121,7 +127,7 @@ class row_inserter {
           .run();
       body_.reset();
     }
-    return true;
+    return entry;
   }
 
  private:
@@ -147,18 +153,79 @@ class row_inserter {
   bool last_session_exists_ = false;
 };
 
-struct session_totals {
-  std::int64_t count = 0;
-  std::int64_t bytes = 0;
+/** What one transaction adds to the sessions' counters and to entry_counts (migration 2),
+ *  summed in memory and written once at its end. Keys point into the rows, which outlive it. */
+class transaction_totals {
+ public:
+  void add(const entry_row& row) {
+    auto& session = sessions_[row.session_id];
+    session.count += 1;
+    session.bytes += row.request_bytes + row.response_bytes;
+    ++counts_[count_key{row.session_id, row.host, row.method, row.status.value_or(0),
+                        row.http_version, row.is_websocket, row.error_code.has_value()}];
+  }
+
+  void write(database& db) const {
+    for (const auto& [id, t] : sessions_) {
+      auto st = statement::cached(db,
+                                  "UPDATE sessions SET traffic_count = traffic_count + ?2, "
+                                  "total_bytes = total_bytes + ?3 WHERE id = ?1");
+      st.bind_text_static(1, id).bind(2, t.count).bind(3, t.bytes).run();
+    }
+    for (const auto& [key, n] : counts_) {
+      auto st = statement::cached(
+          db,
+          "INSERT INTO entry_counts VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+          "ON CONFLICT (session_id, host, method, status, http_version, is_websocket, is_error) "
+          "DO UPDATE SET entries = entries + excluded.entries");
+      st.bind_text_static(1, key.session_id)
+          .bind_text_static(2, key.host)
+          .bind_text_static(3, key.method)
+          .bind(4, key.status)
+          .bind_text_static(5, key.http_version)
+          .bind(6, key.is_websocket)
+          .bind(7, key.is_error)
+          .bind(8, n)
+          .run();
+    }
+  }
+
+ private:
+  struct session_sum {
+    std::int64_t count = 0;
+    std::int64_t bytes = 0;
+  };
+  struct count_key {
+    std::string_view session_id;
+    std::string_view host;
+    std::string_view method;
+    std::int64_t status = 0;
+    std::string_view http_version;
+    bool is_websocket = false;
+    bool is_error = false;
+    auto operator<=>(const count_key&) const = default;
+  };
+  std::map<std::string_view, session_sum> sessions_;
+  std::map<count_key, std::int64_t> counts_;
 };
 
-void update_sessions(database& db,
-                     const std::map<std::string, session_totals, std::less<>>& totals) {
-  for (const auto& [id, t] : totals) {
-    auto st = statement::cached(db,
-                                "UPDATE sessions SET traffic_count = traffic_count + ?2, "
-                                "total_bytes = total_bytes + ?3 WHERE id = ?1");
-    st.bind(1, id).bind(2, t.count).bind(3, t.bytes).run();
+/** Folds entries inserted by other connections into the search index, if there are any. Never
+ *  throws: a failure shows in the stats, and the next batch or check tries again. */
+void index_idle(database& db, writer_stats& stats) {
+  try {
+    std::int64_t newest = 0;
+    {
+      auto st = statement::cached(db, "SELECT coalesce(max(row), 0) FROM entries");
+      newest = st.step() ? st.column_int64(0) : 0;
+    }
+    if (newest == indexed_row(db)) {
+      return;  // (two reads outside a transaction: a race only delays the fold to next time)
+    }
+    transaction tx(db);
+    index_pending(db, std::numeric_limits<std::int64_t>::max());
+    tx.commit();
+  } catch (const std::exception& e) {
+    report(stats, e.what());
   }
 }
 
@@ -188,8 +255,9 @@ void write_rows(database& db, const std::vector<entry_row>& rows, const std::str
   std::size_t next = 0;
   while (next < rows.size()) {
     const auto started = steady::now();
-    std::map<std::string, session_totals, std::less<>> totals;
+    transaction_totals totals;
     std::uint64_t written = 0;
+    std::optional<std::int64_t> first_row;  // of this transaction's own entries
     std::size_t end = next;
     transaction tx(db);
     row_inserter inserter(db, text);
@@ -198,18 +266,16 @@ void write_rows(database& db, const std::vector<entry_row>& rows, const std::str
            (end == next || (bytes < transaction_bytes && steady::now() - started < max_delay))) {
       const auto& row = rows[end++];
       bytes += row_bytes(row);
-      if (inserter.insert(row)) {
-        auto found = totals.find(row.session_id);
-        if (found == totals.end()) {
-          found = totals.emplace(row.session_id, session_totals{}).first;
-        }
-        auto& t = found->second;
-        t.count += 1;
-        t.bytes += row.request_bytes + row.response_bytes;
+      if (const auto inserted = inserter.insert(row)) {
+        first_row = first_row.value_or(*inserted);
+        totals.add(row);
         ++written;
       }
     }
-    update_sessions(db, totals);
+    // Searchable and counted in the same transaction that makes the entries visible; the
+    // transaction's own entries are counted by `totals`, any others above the index by SQL.
+    index_pending(db, first_row.value_or(std::numeric_limits<std::int64_t>::max()));
+    totals.write(db);
     tx.commit();
     out.committed = end;
     out.written += written;
@@ -341,7 +407,13 @@ void writer::run() {
   scratch buffers;
   std::unique_lock lock(mutex_);
   for (;;) {
-    wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    // Idle, look now and then for entries that another connection inserted (an import):
+    // they become searchable and counted here.
+    while (!wake_.wait_for(lock, idle_check, [this] { return stopping_ || !queue_.empty(); })) {
+      lock.unlock();
+      index_idle(*db_, stats_);
+      lock.lock();
+    }
     // Let a batch build up for a moment: one transaction per many entries keeps the WAL
     // writes per entry small (each commit rewrites every page it touched).
     wake_.wait_for(lock, batch_delay, [this] {
