@@ -6,9 +6,9 @@
 //                             URL, dates, ETag and request id, as real traffic has
 //
 // Counters, per entry: cpu_us is the CPU of the whole process, writer_us that of the writer
-// thread (what bounds the rate when a core is free for the rest), ckpt_us that of the WAL
-// checkpoint thread; all steadier than the rate on a shared machine. db_bytes is the size of the
-// database file and its WAL.
+// thread (SQLite: what bounds the rate when a core is free for the rest), render_us that of the
+// thread rendering rows for it, ckpt_us that of the WAL checkpoint thread; all steadier than the
+// rate on a shared machine. db_bytes is the size of the database file and its WAL.
 #include "bench_support.hpp"
 
 #include "hark/core/ids.hpp"
@@ -91,11 +91,12 @@ std::string create_session(const std::filesystem::path& db_path) {
   return catalog.create_active_session("bench", hark::timefmt::now_ms()).id;
 }
 
-/** CPU of the process, of the writer thread and of the checkpoint thread, in seconds. */
+/** CPU of the process and of the store's threads, in seconds. */
 struct cpu_sample {
   double process = hark::bench::process_cpu_seconds();
   double writer = hark::bench::thread_cpu_seconds("hark-writer");
   double checkpoint = hark::bench::thread_cpu_seconds("hark-checkpoint");
+  double render = hark::bench::thread_cpu_seconds("hark-render");
 };
 
 /** Submits `record`, first waiting while the writer's queue is near its bound (beyond it the
@@ -120,6 +121,7 @@ void report(benchmark::State& state, std::uint64_t entries, const cpu_sample& be
   state.counters["cpu_us_per_entry"] = per_entry(after.process - before.process);
   state.counters["writer_us_per_entry"] = per_entry(after.writer - before.writer);
   state.counters["ckpt_us_per_entry"] = per_entry(after.checkpoint - before.checkpoint);
+  state.counters["render_us_per_entry"] = per_entry(after.render - before.render);
   state.counters["db_bytes_per_entry"] =
       static_cast<double>(hark::bench::database_bytes(db_path)) / static_cast<double>(entries);
 }

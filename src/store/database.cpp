@@ -201,6 +201,11 @@ database::database(const std::filesystem::path& path) {
   }
   // busy_timeout first, so that switching to WAL waits for a concurrent opener.
   exec("PRAGMA busy_timeout = 5000");
+  // 16 KiB pages for a new database (an existing one keeps its size): a captured entry takes
+  // about 3 KiB, and the writer appends a page and rewrites a few index pages per many entries,
+  // so larger pages mean fewer WAL frames and syscalls for the writer and the checkpointer
+  // (about 10 % of the writer's time against 4 KiB, bench/store_bench). Only before WAL mode.
+  exec("PRAGMA page_size = 16384");
   exec("PRAGMA journal_mode = WAL");
   exec("PRAGMA synchronous = NORMAL");
   exec("PRAGMA foreign_keys = ON");

@@ -1,5 +1,5 @@
 #pragma once
-// writer: the one thread that inserts captured entries, many per transaction.
+// writer: the threads that insert captured entries, many per transaction.
 
 #include "hark/capture/record_queue.hpp"
 
@@ -60,15 +60,23 @@ class writer final : public capture::record_queue {
 
   writer_stats& stats() noexcept { return stats_; }
 
-  struct scratch;  ///< buffers the writer thread reuses from batch to batch (writer.cpp)
-
  private:
-  void run();
+  struct batch;  // writer.cpp
+
+  /** Render thread: waits for a batch's worth of records (freeing written batches meanwhile);
+   *  nullptr once stopping with nothing queued. Called with `lock` held. */
+  std::unique_ptr<batch> take_batch(std::unique_lock<std::mutex>& lock);
+  void render(batch& b);
+  void render_loop();
+  /** Writer thread. */
+  void write(batch& b);
+  void write_loop();
 
   writer_options options_;
   writer_stats stats_;
   std::mutex mutex_;
-  std::condition_variable wake_;
+  std::condition_variable render_wake_;  ///< queue, stop, flush, room in ready_, written_
+  std::condition_variable write_wake_;   ///< ready_, render_done_
   std::condition_variable drained_;
   std::deque<capture::entry_record> queue_;
   std::uint64_t queued_body_bytes_ = 0;
@@ -76,9 +84,14 @@ class writer final : public capture::record_queue {
   std::uint64_t committed_ = 0;
   std::size_t flush_waiters_ = 0;
   bool stopping_ = false;
-  std::unique_ptr<database> db_;  ///< opened by the constructor, used only by the thread
+  bool render_done_ = false;                    ///< the render thread has handed over everything
+  std::unique_ptr<batch> ready_;                ///< rendered, waiting for the writer thread
+  std::deque<std::unique_ptr<batch>> written_;  ///< back to the render thread, to be freed
+  std::unique_ptr<batch> spare_;                ///< a freed batch whose buffers the next one reuses
+  std::unique_ptr<database> db_;  ///< opened by the constructor, used only by the writer thread
   std::unique_ptr<checkpointer> checkpointer_;  ///< copies db_'s WAL back on its own thread
-  std::thread thread_;
+  std::thread write_thread_;
+  std::thread render_thread_;
 };
 
 }  // namespace hark::store
