@@ -3,8 +3,9 @@
 // Run: build/release/bench/hark_store_bench --benchmark_filter=listing
 //
 // The database is built once through store::writer (about a minute) and kept in
-// $HARK_BENCH_DIR (default $TMPDIR) as hark-bench-listing-<entries>-v<version>/, so that later
-// runs start at once; HARK_BENCH_ENTRIES changes the size, HARK_BENCH_REBUILD=1 forces a rebuild.
+// $HARK_BENCH_DIR (default $TMPDIR) as hark-bench-listing-<entries>-s<schema>-v<version>/, so
+// that later runs start at once; HARK_BENCH_ENTRIES changes the size, HARK_BENCH_REBUILD=1
+// forces a rebuild.
 // Bodies are left out: the listing never reads them.
 //
 // The traffic mixes hosts, methods, statuses and headers with skewed frequencies, plus values
@@ -191,8 +192,9 @@ const listing_db& cached_db() {
   static const listing_db db = [] {
     const auto entries = entry_count();
     const auto dir =
-        hark::bench::scratch_root() /
-        ("hark-bench-listing-" + std::to_string(entries) + "-v" + std::to_string(data_version));
+        hark::bench::scratch_root() / ("hark-bench-listing-" + std::to_string(entries) + "-s" +
+                                       std::to_string(hark::store::database::schema_version()) +
+                                       "-v" + std::to_string(data_version));
     const auto marker = dir / "session-id";
     const char* rebuild = std::getenv("HARK_BENCH_REBUILD");
     listing_db out{dir / "hark.db", {}};
