@@ -6,6 +6,8 @@
 #include "entry_listing.hpp"
 #include "statement.hpp"
 
+#include <algorithm>
+
 namespace hark::store {
 namespace {
 
@@ -97,17 +99,63 @@ std::optional<stored_body> catalog::get_body(const std::string& session_id,
   return body;
 }
 
+void catalog::delete_entries_in_chunks(const std::string& session_id) {
+  // A session can hold a million entries, and deleting one (its bodies, its index entries, its
+  // search words) takes tens of microseconds: in one transaction the writer would wait for the
+  // write lock for half a minute while captured entries pile up and are dropped. Instead a range
+  // of row ids at a time, each in a transaction of its own (~0.1 s), taking the session's
+  // counters down with it. Entries recorded meanwhile (newer rows) stay.
+  std::int64_t first = 0;
+  std::int64_t last = -1;
+  {
+    auto st =
+        statement::cached(db_, "SELECT min(row), max(row) FROM entries WHERE session_id = ?1");
+    st.bind(1, session_id);
+    if (st.step() && !st.is_null(0)) {
+      first = st.column_int64(0);
+      last = st.column_int64(1);
+    }
+  }
+  constexpr std::int64_t chunk_rows = 4096;
+  for (std::int64_t low = first; low <= last; low += chunk_rows) {
+    const std::int64_t high = std::min(low + chunk_rows - 1, last);
+    transaction tx(db_);
+    std::int64_t count = 0;
+    std::int64_t bytes = 0;
+    {
+      // NOT INDEXED: by row id, not through the session's time index.
+      auto st =
+          statement::cached(db_,
+                            "SELECT count(*), coalesce(sum(request_bytes + response_bytes), 0) "
+                            "FROM entries NOT INDEXED WHERE session_id = ?1 "
+                            "AND row BETWEEN ?2 AND ?3");
+      st.bind(1, session_id).bind(2, low).bind(3, high);
+      if (st.step()) {
+        count = st.column_int64(0);
+        bytes = st.column_int64(1);
+      }
+    }
+    if (count == 0) {
+      continue;  // another session's rows
+    }
+    auto del = statement::cached(db_,
+                                 "DELETE FROM entries NOT INDEXED WHERE session_id = ?1 "
+                                 "AND row BETWEEN ?2 AND ?3");
+    del.bind(1, session_id).bind(2, low).bind(3, high).run();
+    auto update =
+        statement::cached(db_,
+                          "UPDATE sessions SET traffic_count = MAX(traffic_count - ?2, 0), "
+                          "total_bytes = MAX(total_bytes - ?3, 0) WHERE id = ?1");
+    update.bind(1, session_id).bind(2, count).bind(3, bytes).run();
+    tx.commit();
+  }
+}
+
 bool catalog::delete_entries(const std::string& session_id) {
-  transaction tx(db_);
   if (!session_exists(db_, session_id)) {
     return false;
   }
-  auto del = statement::cached(db_, "DELETE FROM entries WHERE session_id = ?1");
-  del.bind(1, session_id).run();
-  auto update = statement::cached(
-      db_, "UPDATE sessions SET traffic_count = 0, total_bytes = 0 WHERE id = ?1");
-  update.bind(1, session_id).run();
-  tx.commit();
+  delete_entries_in_chunks(session_id);
   return true;
 }
 

@@ -109,6 +109,10 @@ class catalog {
   std::optional<session_stats> stats(const std::string& session_id);
 
  private:
+  /** Deletes the session's entries a few thousand row ids per transaction (catalog_entries.cpp).
+   */
+  void delete_entries_in_chunks(const std::string& session_id);
+
   database& db_;
 };
 

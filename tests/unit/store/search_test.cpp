@@ -349,6 +349,41 @@ TEST_F(search, deleted_entries_leave_the_index_and_the_counts) {
   expect_index_intact();
 }
 
+// Sessions larger than one delete transaction (4096 row ids), interleaved with another's rows.
+TEST_F(search, large_sessions_are_deleted_in_chunks) {
+  const auto other = catalog_.create_session("other", 2000);
+  {
+    writer w({.database_path = dir_.path() / "hark.db"});
+    for (int i = 0; i < 9000; ++i) {
+      auto r = make(i);
+      if (i % 100 == 0) {
+        r.session_id = other.id;
+        r.request.headers.emplace_back("X-Other", "kept");
+      }
+      r.request.body_size = 1;
+      r.response_body = "x";
+      w.submit(std::move(r));
+      if (i % 4000 == 0) {
+        w.flush();
+      }
+    }
+  }
+  EXPECT_EQ(catalog_.get_session(session_.id)->traffic_count, 8910);
+  ASSERT_TRUE(catalog_.delete_entries(session_.id));
+  EXPECT_EQ(catalog_.get_session(session_.id)->traffic_count, 0);
+  EXPECT_EQ(catalog_.get_session(session_.id)->total_bytes, 0);
+  EXPECT_EQ(query_int(db_, "SELECT count(*) FROM entries"), 90);
+  EXPECT_EQ(query_int(db_, "SELECT count(*) FROM bodies"), 90);
+  EXPECT_EQ(indexed(session_.id), 0);
+  EXPECT_EQ(walk({.session_id = other.id, .q = "kept"}, 50).size(), 90U);
+  EXPECT_EQ(catalog_.get_session(other.id)->traffic_count, 90);
+  expect_index_intact();
+  ASSERT_TRUE(catalog_.delete_session(other.id));
+  EXPECT_EQ(query_int(db_, "SELECT count(*) FROM entries"), 0);
+  EXPECT_EQ(query_int(db_, "SELECT count(*) FROM bodies"), 0);
+  expect_index_intact();
+}
+
 // SQLite hands out the row id of the newest entry again once it is deleted: the new entry must
 // be indexed, and the old one's words must not find it.
 TEST_F(search, a_reused_row_id_is_indexed_again) {
