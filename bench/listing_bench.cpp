@@ -239,7 +239,7 @@ struct listing_case {
   entry_filter filter;
 };
 
-const std::array<listing_case, 20> cases = {{
+const std::array<listing_case, 25> cases = {{
     {"none", {}},
     {"none_desc", {.descending = true}},
     {"host_common", {.host = "api.example.com"}},
@@ -256,10 +256,16 @@ const std::array<listing_case, 20> cases = {{
     {"q_rare", {.q = "zebra"}},
     {"q_url", {.q = "api/v1/users"}},
     {"q_absent", {.q = "nowhere-to-be-found"}},
+    {"q_short", {.q = "a"}},            // one letter: a whole word, not a prefix
+    {"q_prefix_common", {.q = "con"}},  // the start of content-type, cache-control, …
+    {"q_literal", {.q = "->"}},         // no word: matched with LIKE over the session
+    {"since_until_method",
+     {.method = "POST", .since_us = start_us + 600'000'000, .until_us = start_us + 660'000'000}},
     {"since_until", {.since_us = start_us + 600'000'000, .until_us = start_us + 660'000'000}},
     {"combined", {.host = "api.example.com", .method = "POST", .status = "2xx"}},
     {"combined_rare", {.host = "api.example.com", .method = "PATCH"}},
     {"combined_q", {.host = "api.example.com", .q = "orders"}},
+    {"combined_q_rare", {.host = "api.example.com", .q = "zebra"}},
 }};
 
 [[maybe_unused]] const bool registered = [] {

@@ -149,6 +149,10 @@ void catalog::delete_entries_in_chunks(const std::string& session_id) {
     update.bind(1, session_id).bind(2, count).bind(3, bytes).run();
     tx.commit();
   }
+  // The delete trigger counts down and leaves rows at zero, which cost every later sum a row.
+  auto prune =
+      statement::cached(db_, "DELETE FROM entry_counts WHERE session_id = ?1 AND entries <= 0");
+  prune.bind(1, session_id).run();
 }
 
 bool catalog::delete_entries(const std::string& session_id) {

@@ -126,7 +126,7 @@ END;
 -- The entries with a filter value that is rare in most traffic (a method other than GET and
 -- POST, an HTTP version other than 1.1 and 2, WebSocket, failed), in time order with every filter
 -- column: the first page for such a value reads these instead of the whole session. Queries
--- repeat this WHERE clause to use it (catalog_query.cpp). Partial, so ordinary entries cost the
+-- repeat this WHERE clause to use it (entry_listing.cpp). Partial, so ordinary entries cost the
 -- writer nothing here.
 CREATE INDEX entries_unusual ON entries (
   session_id, started_us, row, host, method, status, http_version, is_websocket, error_code)

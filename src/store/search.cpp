@@ -4,6 +4,8 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+
 namespace hark::store {
 namespace {
 
@@ -17,6 +19,16 @@ fts5_api* fts5_api_of(database& db) {
     throw store_error("SQLite was built without FTS5");
   }
   return api;
+}
+
+// The shortest last word of q that also matches as the start of longer words.
+constexpr std::size_t min_prefix_characters = 3;
+
+/** Code points in UTF-8 `text`. */
+std::size_t characters(std::string_view text) {
+  return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
 }
 
 /** `text` as an FTS5 string: in double quotes, inner ones doubled. */
@@ -112,7 +124,10 @@ std::optional<std::string> fts_phrase(database& db, std::string_view q) {
     }
     append_quoted(out, tokens[i]);
   }
-  out += " *)";
+  // A prefix query merges the matches of every word that starts with it: for one or two
+  // characters, most words of a session (over a second for a million entries). Short last
+  // words are taken whole.
+  out += characters(tokens.back()) >= min_prefix_characters ? " *)" : ")";
   return out;
 }
 

@@ -31,8 +31,9 @@ std::int64_t indexed_row(database& db);
 std::vector<std::string> search_tokens(database& db, std::string_view text);
 
 /** The FTS5 query for `q` restricted to the text column: its words as one phrase, the last one
- *  a prefix (`"api" + "v1" + "us" *` for `api/v1/us`), every word quoted so that no input is
- *  FTS5 syntax. nullopt when `q` has no word at all (only punctuation and spaces). */
+ *  a prefix when it has three characters or more (`"api" + "v1" + "use" *` for `api/v1/use`),
+ *  every word quoted so that no input is FTS5 syntax. nullopt when `q` has no word at all
+ *  (only punctuation and spaces). */
 std::optional<std::string> fts_phrase(database& db, std::string_view q);
 
 /** `session : "<id without hyphens>"`: the FTS5 expression for one session's entries. */

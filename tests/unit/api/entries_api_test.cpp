@@ -132,10 +132,10 @@ TEST_F(api_entries, filters) {
 TEST_F(api_entries, q_searches_words_and_never_fails_on_syntax) {
   EXPECT_EQ(ids_for("?q=NEEDLE"), pick({1}));
   EXPECT_EQ(ids_for("?q=needle%2042"), pick({1}));
-  EXPECT_EQ(ids_for("?q=x-trace%3A%20needle-4"), pick({1}));
+  EXPECT_EQ(ids_for("?q=x-trace%3A%20need"), pick({1}));
   EXPECT_EQ(ids_for("?q=eedle"), pick({}));
-  EXPECT_EQ(ids_for("?q=example.com%2Fpa&limit=1"), pick({0}));  // not ws.example.com/socket
-  const auto page = body_json(get(entries_path() + "?q=example.com%2Fpa&limit=1&order=desc"));
+  EXPECT_EQ(ids_for("?q=example.com%2Fpat&limit=1"), pick({0}));  // not ws.example.com/socket
+  const auto page = body_json(get(entries_path() + "?q=example.com%2Fpat&limit=1&order=desc"));
   EXPECT_EQ(page["total"], 2);
   EXPECT_FALSE(page["nextCursor"].is_null());
   EXPECT_EQ(ids_for("?q=needle&status=4xx&method=POST"), pick({1}));

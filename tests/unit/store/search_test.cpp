@@ -123,7 +123,7 @@ TEST_F(search, words_match_from_their_start_in_the_url_and_headers) {
   write({{"api", std::move(api)}, {"other", std::move(other)}});
 
   EXPECT_EQ(q("users"), names_t{"api"});
-  EXPECT_EQ(q("api/v1/us"), names_t{"api"});  // the last word is a prefix
+  EXPECT_EQ(q("api/v1/use"), names_t{"api"});  // the last word is a prefix
   EXPECT_EQ(q("/v1/users/42"), names_t{"api"});
   EXPECT_EQ(q("example.com/api"), names_t{"api"});
   EXPECT_EQ(q("authorization: bearer abc"), names_t{"api"});  // name and value, as a line
@@ -138,6 +138,24 @@ TEST_F(search, words_match_from_their_start_in_the_url_and_headers) {
   EXPECT_EQ(q("nothing-like-this"), names_t{});
 }
 
+// A last word of one or two characters would be the start of very many words: it is taken
+// whole; from three characters on it is a prefix.
+TEST_F(search, short_last_words_are_whole_words) {
+  auto whole = make(1);
+  whole.request.headers.emplace_back("X-Short", "ab");
+  auto longer = make(2);
+  longer.request.headers.emplace_back("X-Long", "abacus");
+  auto cjk = make(3);
+  cjk.request.headers.emplace_back("X-Place", "東京タ");
+  write({{"whole", std::move(whole)}, {"longer", std::move(longer)}, {"cjk", std::move(cjk)}});
+  EXPECT_EQ(q("ab"), names_t{"whole"});
+  EXPECT_EQ(q("aba"), names_t{"longer"});
+  EXPECT_EQ(q("x-short: a"), names_t{});
+  EXPECT_EQ(q("x-long: abac"), names_t{"longer"});
+  EXPECT_EQ(q("東京"), names_t{});
+  EXPECT_EQ(q("東京タ"), names_t{"cjk"});
+}
+
 TEST_F(search, case_and_accents_are_folded) {
   auto city = make(1);
   city.request.headers.emplace_back("X-City", "Köln, Café Zürich");
@@ -148,7 +166,8 @@ TEST_F(search, case_and_accents_are_folded) {
   for (const char* text : {"köln", "KÖLN", "koln", "CAFE", "café zür", "x-city: köln", "X-CITY"}) {
     EXPECT_EQ(q(text), names_t{"city"}) << text;
   }
-  EXPECT_EQ(q("東京"), names_t{"tokyo"});
+  EXPECT_EQ(q("東京"), names_t{"tokyo"});  // a whole word: two characters
+  EXPECT_EQ(q("タワ"), names_t{});
   EXPECT_EQ(q("タワー"), names_t{"tokyo"});
   EXPECT_EQ(q("USER-AGENT: CURL"), (names_t{"city", "tokyo"}));
 }
@@ -489,7 +508,8 @@ TEST_F(search, listings_agree_with_a_brute_force_evaluation) {
     }
     return s;
   };
-  // q's words: consecutive in X-Words (the last header), the last one a prefix.
+  // q's words: consecutive in X-Words (the last header), the last one a prefix from three
+  // characters on.
   const auto has_phrase = [](const std::vector<std::string>& words, const std::string& q) {
     std::vector<std::string> want;
     for (std::size_t start = 0; start < q.size();) {
@@ -501,7 +521,8 @@ TEST_F(search, listings_agree_with_a_brute_force_evaluation) {
       bool match = true;
       for (std::size_t k = 0; k < want.size() && match; ++k) {
         const auto& word = words[i + k];
-        match = k + 1 < want.size() ? word == want[k] : word.rfind(want[k], 0) == 0;
+        const bool prefix = k + 1 == want.size() && want[k].size() >= 3;
+        match = prefix ? word.rfind(want[k], 0) == 0 : word == want[k];
       }
       if (match) {
         return true;
@@ -521,7 +542,7 @@ TEST_F(search, listings_agree_with_a_brute_force_evaluation) {
             std::optional<std::string>{"404"}}) {
         for (const std::optional<std::string>& text :
              {std::optional<std::string>{}, std::optional<std::string>{"zulu"},
-              std::optional<std::string>{"yankee xr"}}) {
+              std::optional<std::string>{"yankee xr"}, std::optional<std::string>{"yankee xra"}}) {
           filters.push_back({.host = host, .method = method, .status = status, .q = text});
         }
       }
