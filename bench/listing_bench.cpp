@@ -239,7 +239,7 @@ struct listing_case {
   entry_filter filter;
 };
 
-const std::array<listing_case, 25> cases = {{
+const std::array<listing_case, 26> cases = {{
     {"none", {}},
     {"none_desc", {.descending = true}},
     {"host_common", {.host = "api.example.com"}},
@@ -259,6 +259,8 @@ const std::array<listing_case, 25> cases = {{
     {"q_short", {.q = "a"}},            // one letter: a whole word, not a prefix
     {"q_prefix_common", {.q = "con"}},  // the start of content-type, cache-control, …
     {"q_literal", {.q = "->"}},         // no word: matched with LIKE over the session
+    {"since_until_q",
+     {.q = "json", .since_us = start_us + 600'000'000, .until_us = start_us + 660'000'000}},
     {"since_until_method",
      {.method = "POST", .since_us = start_us + 600'000'000, .until_us = start_us + 660'000'000}},
     {"since_until", {.since_us = start_us + 600'000'000, .until_us = start_us + 660'000'000}},

@@ -279,14 +279,15 @@ std::int64_t entry_listing::page_rows_estimate(std::int64_t candidates, bool ord
 }
 
 std::vector<entry_listing::access> entry_listing::accesses() {
-  // Exact numbers from entry_counts: how many entries each index holds for these filters.
+  // Numbers from entry_counts: how many entries each index holds for these filters (exact but
+  // for entries not yet indexed, which are few or none).
   const auto& f = filter_;
   where_clause session;
   session.add("session_id = " + session.arg(f.session_id));
   const int filtered = (f.host ? 1 : 0) + (f.method ? 1 : 0) + (f.status ? 1 : 0) +
                        (f.http_version ? 1 : 0) + (f.is_websocket ? 1 : 0) + (f.error ? 1 : 0);
   std::vector<access> out;
-  out.push_back({"entries_by_time", counts_sum(session) + pending_count(), true, filtered == 0});
+  out.push_back({"entries_by_time", counts_sum(session), true, filtered == 0});
   if (f.host && !is_domain_pattern(*f.host)) {
     where_clause w = session;
     w.add("host = " + w.arg(lowercase(*f.host)));
@@ -330,10 +331,10 @@ std::string entry_listing::search_count_access() {
   const double candidates = static_cast<double>(index_count());
   std::string best = "NOT INDEXED";
   double best_cost = candidates * row_read;
-  if (has_time_filters()) {
-    return best;
-  }
-  for (const auto& a : accesses()) {
+  // With time bounds the time index reads only their range; its size is unknown, the session's
+  // is an upper bound.
+  const auto ways = has_time_filters() ? std::vector<access>{ordered_access()} : accesses();
+  for (const auto& a : ways) {
     const double cost = static_cast<double>(a.entries) * (a.covering ? index_read : row_read) +
                         candidates * index_read;
     if (cost < best_cost) {
@@ -380,9 +381,9 @@ std::vector<cursor_position> entry_listing::select_rows(const std::string& from,
 entry_listing::access entry_listing::ordered_access() {
   access best{"entries_by_time", 0, true, !has_value_filters()};
   if (has_time_filters()) {
-    auto st = statement::cached(db_, "SELECT traffic_count FROM sessions WHERE id = ?1");
-    st.bind(1, filter_.session_id);
-    best.entries = single_int(st);
+    where_clause session;
+    session.add("session_id = " + session.arg(filter_.session_id));
+    best.entries = counts_sum(session);
     return best;
   }
   double best_cost = std::numeric_limits<double>::max();
