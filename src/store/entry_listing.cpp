@@ -56,7 +56,7 @@ std::pair<std::int64_t, std::int64_t> status_range(std::string_view status) {
     return {code, code};
   }
   if (status.size() == 3 && digit(status[0]) && lowercase(status.substr(1)) == "xx") {
-    const std::int64_t base = (status[0] - '0') * 100;
+    const std::int64_t base = std::int64_t{status[0] - '0'} * 100;
     return {base, base + 99};
   }
   throw std::invalid_argument("invalid status filter: " + std::string(status));

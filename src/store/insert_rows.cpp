@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <tuple>
 
 namespace hark::store {
 namespace {
@@ -151,7 +152,11 @@ class transaction_totals {
     std::string_view http_version;
     bool is_websocket = false;
     bool is_error = false;
-    auto operator<=>(const count_key&) const = default;
+    bool operator<(const count_key& other) const {
+      return std::tie(session_id, host, method, status, http_version, is_websocket, is_error) <
+             std::tie(other.session_id, other.host, other.method, other.status, other.http_version,
+                      other.is_websocket, other.is_error);
+    }
   };
   std::map<std::string_view, session_sum> sessions_;
   std::map<count_key, std::int64_t> counts_;
