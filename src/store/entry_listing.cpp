@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cctype>
 #include <limits>
-#include <map>
 
 namespace hark::store {
 namespace {
@@ -187,46 +186,41 @@ std::int64_t entry_listing::index_count() {
 }
 
 std::int64_t entry_listing::count_in_index() {
-  // entry_counts holds, per session, how many entries the search index has: which decides how
-  // to count inside one session. Intersecting with the session's token costs about as much as
-  // the smaller of the two sides; for the session holding most entries it is cheaper to count
-  // everywhere and take away the few other sessions' matches.
-  std::map<std::string, std::int64_t> sizes;
+  // Intersecting with the session's token costs about as much as the smaller of the two sides;
+  // for the session holding most entries it is cheaper to count everywhere and take away the
+  // other sessions' matches (every other session: their counters only decide which way, since
+  // an import may have left one at zero).
+  std::int64_t own = 0;
+  std::int64_t all = 0;
+  std::vector<std::string> others;
   {
-    auto st = statement::cached(
-        db_, "SELECT session_id, sum(entries) FROM entry_counts GROUP BY session_id");
+    auto st = statement::cached(db_, "SELECT id, traffic_count FROM sessions");
     while (st.step()) {
-      if (st.column_int64(1) > 0) {
-        sizes.emplace(st.column_string(0), st.column_int64(1));
+      const std::int64_t n = st.column_int64(1);
+      all += n;
+      if (st.column_string(0) == filter_.session_id) {
+        own = n;
+      } else {
+        others.push_back(st.column_string(0));
       }
     }
-  }
-  const auto own = sizes.find(filter_.session_id);
-  if (own == sizes.end()) {
-    return 0;
-  }
-  std::int64_t all = 0;
-  for (const auto& [id, n] : sizes) {
-    all += n;
   }
   const auto count = [&](const std::string& expression) {
     auto st = statement::cached(db_, "SELECT count(*) FROM entries_fts WHERE entries_fts MATCH ?1");
     st.bind(1, expression);
     return single_int(st);
   };
-  if (own->second == all) {
+  if (others.empty()) {
     return count(phrase_);
   }
-  if (own->second * 2 >= all && sizes.size() - 1 <= max_excluded_sessions) {
-    std::string others;
-    for (const auto& [id, n] : sizes) {
-      if (id != filter_.session_id) {
-        others += others.empty() ? "(" : " OR ";
-        others += session_filter(id);
-      }
+  if (own * 2 >= all && others.size() <= max_excluded_sessions) {
+    std::string excluded;
+    for (const auto& id : others) {
+      excluded += excluded.empty() ? "(" : " OR ";
+      excluded += session_filter(id);
     }
-    others += ")";
-    return count(phrase_) - count(phrase_ + " AND " + others);
+    excluded += ")";
+    return count(phrase_) - count(phrase_ + " AND " + excluded);
   }
   return count(session_filter(filter_.session_id) + " AND " + phrase_);
 }
