@@ -149,6 +149,11 @@ void write_error(json::writer& w, const std::optional<flow_error>& error) {
 std::string to_json_string(const entry_record& record) {
   std::string out;
   out.reserve(2048);
+  append_json_string(out, record);
+  return out;
+}
+
+void append_json_string(std::string& out, const entry_record& record) {
   json::writer w(out);
   // Seed fields first, in the seed's order.
   w.begin_object();
@@ -182,7 +187,6 @@ std::string to_json_string(const entry_record& record) {
   write_stream(w, record.upstream_http2);
   w.key("duration").value(record.duration_ms);
   w.end_object();
-  return out;
 }
 
 nlohmann::json to_json(const entry_record& record) {

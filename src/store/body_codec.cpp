@@ -18,9 +18,9 @@ constexpr std::size_t sample_size = 64 * 1024;
 
 }  // namespace
 
-encoded_body encode_body(std::string&& bytes, std::size_t threshold) {
+std::optional<std::string> compress_body(std::string_view bytes, std::size_t threshold) {
   if (bytes.size() <= threshold) {
-    return {body_codec::none, std::move(bytes)};
+    return std::nullopt;
   }
   // Incompressible bodies (media, gzip, random) are common and can be large: try a sample
   // first, so that they cost neither the CPU nor an output buffer as large as themselves.
@@ -29,7 +29,7 @@ encoded_body encode_body(std::string&& bytes, std::size_t threshold) {
     const auto sample = std::make_unique_for_overwrite<char[]>(bound);
     const std::size_t n = ZSTD_compress(sample.get(), bound, bytes.data(), sample_size, zstd_level);
     if (ZSTD_isError(n) != 0U || n > sample_size * 9 / 10) {
-      return {body_codec::none, std::move(bytes)};
+      return std::nullopt;
     }
   }
   // Not zero-filled: only the pages the compressor writes become resident.
@@ -37,9 +37,16 @@ encoded_body encode_body(std::string&& bytes, std::size_t threshold) {
   const auto buffer = std::make_unique_for_overwrite<char[]>(bound);
   const std::size_t n = ZSTD_compress(buffer.get(), bound, bytes.data(), bytes.size(), zstd_level);
   if (ZSTD_isError(n) != 0U || n >= bytes.size()) {
-    return {body_codec::none, std::move(bytes)};  // incompressible (already gzip, images, ...)
+    return std::nullopt;  // incompressible (already gzip, images, ...)
   }
-  return {body_codec::zstd, std::string(buffer.get(), n)};
+  return std::string(buffer.get(), n);
+}
+
+encoded_body encode_body(std::string&& bytes, std::size_t threshold) {
+  if (auto compressed = compress_body(bytes, threshold)) {
+    return {body_codec::zstd, std::move(*compressed)};
+  }
+  return {body_codec::none, std::move(bytes)};
 }
 
 std::string decode_body(body_codec codec, std::string&& data, std::size_t size) {

@@ -2,6 +2,7 @@
 // Private to src/store: how bodies are kept at rest (zstd above a size threshold).
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -14,8 +15,11 @@ struct encoded_body {
   std::string data;
 };
 
-/** zstd-compresses `bytes` when longer than `threshold` and when it actually saves space;
- *  otherwise returns them unchanged with codec none. */
+/** The zstd frame of `bytes` when they are longer than `threshold` and compressing actually
+ *  saves space; nullopt when they are to be stored as they are. */
+std::optional<std::string> compress_body(std::string_view bytes, std::size_t threshold);
+
+/** compress_body, returning `bytes` unchanged with codec none when not compressed. */
 encoded_body encode_body(std::string&& bytes, std::size_t threshold);
 
 /** Restores the captured bytes; `size` is the stored original length. Throws store_error on a

@@ -3,135 +3,13 @@
 
 #include "body_codec.hpp"
 #include "cursor.hpp"
+#include "entry_listing.hpp"
 #include "statement.hpp"
 
 #include <algorithm>
-#include <cctype>
-#include <variant>
 
 namespace hark::store {
 namespace {
-
-/** A WHERE clause and its parameters, in order (bound as ?1, ?2, ...). */
-struct where_clause {
-  std::string sql;
-  std::vector<std::variant<std::int64_t, std::string>> args;
-
-  void add(std::string_view condition) {
-    sql += sql.empty() ? "WHERE " : " AND ";
-    sql += condition;
-  }
-  /** Appends a parameter and returns its `?N` placeholder. */
-  std::string arg(std::variant<std::int64_t, std::string> value) {
-    args.push_back(std::move(value));
-    return "?" + std::to_string(args.size());
-  }
-  void bind(statement& st) const {
-    for (std::size_t i = 0; i < args.size(); ++i) {
-      std::visit([&](const auto& v) { st.bind(static_cast<int>(i + 1), v); }, args[i]);
-    }
-  }
-};
-
-/** `text` as a LIKE pattern that matches it literally (used with ESCAPE '\'). */
-std::string like_literal(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    if (c == '%' || c == '_' || c == '\\') {
-      out += '\\';
-    }
-    out += c;
-  }
-  return out;
-}
-
-std::string lowercase(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-/** `404` → [404, 404]; `5xx` → [500, 599]. Throws std::invalid_argument otherwise. */
-std::pair<std::int64_t, std::int64_t> status_range(std::string_view status) {
-  const auto digit = [](char c) { return c >= '0' && c <= '9'; };
-  if (status.size() == 3 && digit(status[0]) && digit(status[1]) && digit(status[2])) {
-    const std::int64_t code = std::stoll(std::string(status));
-    return {code, code};
-  }
-  if (status.size() == 3 && digit(status[0]) && lowercase(status.substr(1)) == "xx") {
-    const std::int64_t base = (status[0] - '0') * 100;
-    return {base, base + 99};
-  }
-  throw std::invalid_argument("invalid status filter: " + std::string(status));
-}
-
-void add_host_filter(where_clause& w, const std::string& host) {
-  if (host.rfind("*.", 0) == 0) {
-    // `*.x` means x itself and every subdomain of x.
-    const std::string domain = lowercase(host.substr(2));
-    w.add("(host = " + w.arg(domain) + " OR host LIKE " + w.arg("%." + like_literal(domain)) +
-          " ESCAPE '\\')");
-  } else {
-    w.add("host = " + w.arg(lowercase(host)));
-  }
-}
-
-/** Every filter of `f` but the cursor (the total counts over all pages). */
-where_clause filter_clause(const entry_filter& f) {
-  where_clause w;
-  w.add("session_id = " + w.arg(f.session_id));
-  if (f.host) {
-    add_host_filter(w, *f.host);
-  }
-  if (f.method) {
-    w.add("method = " + w.arg(*f.method));  // the column is COLLATE NOCASE
-  }
-  if (f.status) {
-    const auto [low, high] = status_range(*f.status);
-    w.add(low == high ? "status = " + w.arg(low)
-                      : "status BETWEEN " + w.arg(low) + " AND " + w.arg(high));
-  }
-  if (f.http_version) {
-    w.add("http_version = " + w.arg(*f.http_version));
-  }
-  if (f.q) {
-    // LIKE is case-insensitive for ASCII, as a search box should be.
-    w.add("search_text LIKE " + w.arg("%" + like_literal(*f.q) + "%") + " ESCAPE '\\'");
-  }
-  if (f.since_us) {
-    w.add("started_us >= " + w.arg(*f.since_us));
-  }
-  if (f.until_us) {
-    w.add("started_us <= " + w.arg(*f.until_us));
-  }
-  if (f.is_websocket) {
-    w.add("is_websocket = " + w.arg(std::int64_t{*f.is_websocket ? 1 : 0}));
-  }
-  if (f.error) {
-    w.add(*f.error ? "error_code IS NOT NULL" : "error_code IS NULL");
-  }
-  return w;
-}
-
-bool only_session_filter(const entry_filter& f) {
-  return !f.host && !f.method && !f.status && !f.http_version && !f.q && !f.since_us &&
-         !f.until_us && !f.is_websocket && !f.error;
-}
-
-std::int64_t count_entries(database& db, const entry_filter& f, const where_clause& w) {
-  if (only_session_filter(f)) {
-    // sessions.traffic_count is kept exact in the same transactions that insert and delete
-    // entries, and avoids counting a million index rows for the first page.
-    auto st = statement::cached(db, "SELECT traffic_count FROM sessions WHERE id = ?1");
-    st.bind(1, f.session_id);
-    return st.step() ? st.column_int64(0) : 0;
-  }
-  auto st = statement::cached(db, "SELECT COUNT(*) FROM entries " + w.sql);
-  w.bind(st);
-  return st.step() ? st.column_int64(0) : 0;
-}
 
 bool session_exists(database& db, const std::string& session_id) {
   auto st = statement::cached(db, "SELECT 1 FROM sessions WHERE id = ?1");
@@ -158,33 +36,6 @@ std::optional<std::int64_t> find_entry_row(database& db, const std::string& sess
   return st.column_int64(0);
 }
 
-/** Fills page.entries and page.next_cursor: up to filter.limit entries after `after`. */
-void read_page(database& db, const entry_filter& filter,
-               const std::optional<cursor_position>& after, where_clause w, entry_page& page) {
-  const char* direction = filter.descending ? "DESC" : "ASC";
-  if (after) {
-    // Keyset paging: strictly after the last entry of the previous page, in this order.
-    w.add(std::string("(started_us, row) ") + (filter.descending ? "<" : ">") + " (" +
-          w.arg(after->started_us) + ", " + w.arg(after->row) + ")");
-  }
-  const std::int64_t limit = std::clamp(filter.limit, 1, 1000);
-  // One row more than the page tells whether another page follows.
-  const std::string sql = "SELECT row, started_us, doc FROM entries " + w.sql +
-                          " ORDER BY started_us " + direction + ", row " + direction + " LIMIT " +
-                          w.arg(limit + 1);
-  auto st = statement::cached(db, sql);
-  w.bind(st);
-  cursor_position last;
-  while (st.step()) {
-    if (static_cast<std::int64_t>(page.entries.size()) == limit) {
-      page.next_cursor = encode_cursor(last);
-      break;
-    }
-    last = {st.column_int64(1), st.column_int64(0)};
-    page.entries.push_back(st.column_string(2));
-  }
-}
-
 }  // namespace
 
 std::optional<entry_page> catalog::list_entries(const entry_filter& filter) {
@@ -201,9 +52,9 @@ std::optional<entry_page> catalog::list_entries(const entry_filter& filter) {
     return std::nullopt;
   }
   entry_page page;
-  where_clause w = filter_clause(filter);
-  page.total = count_entries(db_, filter, w);
-  read_page(db_, filter, after, std::move(w), page);
+  entry_listing listing(db_, filter);
+  page.total = listing.total();
+  listing.read_page(after, page);
   snapshot.commit();
   return page;
 }
@@ -257,17 +108,67 @@ std::optional<std::vector<websocket_message>> catalog::entry_messages(const std:
   return messages_of(*row);
 }
 
+void catalog::delete_entries_in_chunks(const std::string& session_id) {
+  // A session can hold a million entries, and deleting one (its bodies, its index entries, its
+  // search words) takes tens of microseconds: in one transaction the writer would wait for the
+  // write lock for half a minute while captured entries pile up and are dropped. Instead a range
+  // of row ids at a time, each in a transaction of its own (~0.1 s), taking the session's
+  // counters down with it. Entries recorded meanwhile (newer rows) stay.
+  std::int64_t first = 0;
+  std::int64_t last = -1;
+  {
+    auto st =
+        statement::cached(db_, "SELECT min(row), max(row) FROM entries WHERE session_id = ?1");
+    st.bind(1, session_id);
+    if (st.step() && !st.is_null(0)) {
+      first = st.column_int64(0);
+      last = st.column_int64(1);
+    }
+  }
+  constexpr std::int64_t chunk_rows = 4096;
+  for (std::int64_t low = first; low <= last; low += chunk_rows) {
+    const std::int64_t high = std::min(low + chunk_rows - 1, last);
+    transaction tx(db_);
+    std::int64_t count = 0;
+    std::int64_t bytes = 0;
+    {
+      // NOT INDEXED: by row id, not through the session's time index.
+      auto st =
+          statement::cached(db_,
+                            "SELECT count(*), coalesce(sum(request_bytes + response_bytes), 0) "
+                            "FROM entries NOT INDEXED WHERE session_id = ?1 "
+                            "AND row BETWEEN ?2 AND ?3");
+      st.bind(1, session_id).bind(2, low).bind(3, high);
+      if (st.step()) {
+        count = st.column_int64(0);
+        bytes = st.column_int64(1);
+      }
+    }
+    if (count == 0) {
+      continue;  // another session's rows
+    }
+    auto del = statement::cached(db_,
+                                 "DELETE FROM entries NOT INDEXED WHERE session_id = ?1 "
+                                 "AND row BETWEEN ?2 AND ?3");
+    del.bind(1, session_id).bind(2, low).bind(3, high).run();
+    auto update =
+        statement::cached(db_,
+                          "UPDATE sessions SET traffic_count = MAX(traffic_count - ?2, 0), "
+                          "total_bytes = MAX(total_bytes - ?3, 0) WHERE id = ?1");
+    update.bind(1, session_id).bind(2, count).bind(3, bytes).run();
+    tx.commit();
+  }
+  // The delete trigger counts down and leaves rows at zero, which cost every later sum a row.
+  auto prune =
+      statement::cached(db_, "DELETE FROM entry_counts WHERE session_id = ?1 AND entries <= 0");
+  prune.bind(1, session_id).run();
+}
+
 bool catalog::delete_entries(const std::string& session_id) {
-  transaction tx(db_);
   if (!session_exists(db_, session_id)) {
     return false;
   }
-  auto del = statement::cached(db_, "DELETE FROM entries WHERE session_id = ?1");
-  del.bind(1, session_id).run();
-  auto update = statement::cached(
-      db_, "UPDATE sessions SET traffic_count = 0, total_bytes = 0 WHERE id = ?1");
-  update.bind(1, session_id).run();
-  tx.commit();
+  delete_entries_in_chunks(session_id);
   return true;
 }
 

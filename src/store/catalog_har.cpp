@@ -5,6 +5,7 @@
 #include "hark/store/catalog.hpp"
 
 #include "entry_row.hpp"
+#include "insert_rows.hpp"
 #include "session_rows.hpp"
 #include "statement.hpp"
 
@@ -33,9 +34,10 @@ entry_document read_document(const statement& st) {
 /** Bodies are stored as they will be read back: without a content coding when the importer
  *  hands them decoded. */
 void mark_decoded(entry_row& row, bool request_decoded, bool response_decoded) {
-  for (auto& body : row.bodies) {
+  for (std::size_t i = 0; i < row.body_count; ++i) {
+    auto& body = row.bodies[i];
     if (body.kind == 0 ? request_decoded : response_decoded) {
-      body.content_encoding.clear();
+      body.content_encoding = {};
     }
   }
 }
@@ -156,13 +158,17 @@ std::optional<import_result> catalog::import_entries(const import_target& target
   }
   std::int64_t bytes = 0;
   std::size_t imported = 0;
+  std::string text;  // one entry's document and search text at a time
+  row_inserter inserter(db_, text);
   for (auto& entry : entries) {
     entry.record.session_id = *session_id;
-    // The writer's own row builder: the same document, search text and body rows as captured
-    // entries have.
-    auto row = make_entry_row(entry.record, compress_threshold);
+    // The writer's own row builder and inserter: the same document, search text and body rows
+    // as captured entries have. The writer folds the entries into the search index and the
+    // entry counts after this commits (search.hpp).
+    text.clear();
+    auto row = make_entry_row(entry.record, compress_threshold, text);
     mark_decoded(row, entry.request_body_decoded, entry.response_body_decoded);
-    const auto inserted = insert_entry_row(db_, row);
+    const auto inserted = inserter.insert(row);
     if (!inserted) {
       continue;  // an id already stored: the caller makes new ones, so this is not expected
     }
@@ -170,7 +176,10 @@ std::optional<import_result> catalog::import_entries(const import_target& target
     ++imported;
     bytes += row.request_bytes + row.response_bytes;
   }
-  add_session_totals(db_, *session_id, static_cast<std::int64_t>(imported), bytes);
+  auto totals = statement::cached(db_,
+                                  "UPDATE sessions SET traffic_count = traffic_count + ?2, "
+                                  "total_bytes = total_bytes + ?3 WHERE id = ?1");
+  totals.bind(1, *session_id).bind(2, static_cast<std::int64_t>(imported)).bind(3, bytes).run();
   auto updated = load_session(db_, *session_id);
   tx.commit();
   return import_result{std::move(*updated), imported};

@@ -164,7 +164,9 @@ std::optional<session> catalog::activate_session(const std::string& id, std::int
 }
 
 bool catalog::delete_session(const std::string& id) {
-  // Entries go by ON DELETE CASCADE, and with them bodies and WebSocket messages.
+  delete_entries_in_chunks(id);
+  // Entries recorded meanwhile go by ON DELETE CASCADE, and with them bodies and WebSocket
+  // messages.
   auto st = statement::cached(db_, "DELETE FROM sessions WHERE id = ?1");
   st.bind(1, id).run();
   return sqlite3_changes(db_.handle()) > 0;

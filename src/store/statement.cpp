@@ -72,6 +72,11 @@ statement& statement::bind_text_static(int index, std::string_view text) {
   return *this;
 }
 
+statement& statement::bind_pointer(int index, void* pointer, const char* type) {
+  check_bind(sqlite3_bind_pointer(stmt_.get(), index, pointer, type, nullptr));
+  return *this;
+}
+
 bool statement::step() {
   const int rc = sqlite3_step(stmt_.get());
   if (rc == SQLITE_ROW) {
@@ -86,6 +91,10 @@ bool statement::step() {
 void statement::run() {
   while (step()) {
   }
+}
+
+void statement::reset() {
+  sqlite3_reset(stmt_.get());
 }
 
 bool statement::is_null(int column) const {

@@ -38,6 +38,8 @@ class statement {
    *  writer's large columns, which live in the batch being written). */
   statement& bind_blob_static(int index, std::string_view data);
   statement& bind_text_static(int index, std::string_view text);
+  /** sqlite3_bind_pointer: `pointer` of `type` (a static string), for extension interfaces. */
+  statement& bind_pointer(int index, void* pointer, const char* type);
   template <class T>
   statement& bind(int index, const std::optional<T>& value) {
     return value ? bind(index, *value) : bind_null(index);
@@ -47,6 +49,8 @@ class statement {
   bool step();
   /** Steps to completion, ignoring rows. */
   void run();
+  /** Makes the statement ready to run again (bindings are kept until rebound). */
+  void reset();
 
   bool is_null(int column) const;
   std::int64_t column_int64(int column) const;

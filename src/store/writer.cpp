@@ -1,23 +1,37 @@
-// writer: the store's one writing thread.
+// writer: the store's writing threads, a two-stage pipeline.
 //
 //   proxy workers ──submit()──► queue_ (mutex; bounded by entries and by body bytes)
-//                                  │ run(): takes everything queued at once
+//                                  │ render thread (hark-render): up to batch_size at a time
 //                                  ▼
 //        wait for process lookups (≤ 200 ms per batch) → rows (JSON, search text, zstd)
-//                                  ▼
-//        BEGIN IMMEDIATE … INSERT … COMMIT, a new transaction at least every max_commit_delay
-//                                  ▼
-//        event_hub: one `entry` event per inserted entry, after its COMMIT (when anyone listens)
+//                                  │ ready_ (one batch)
+//                                  ▼ writer thread (hark-writer), the only one using db_
+//        BEGIN IMMEDIATE … INSERT … index … COMMIT, a transaction every 4 MiB or max_commit_delay
+//                 │ commit hook: WAL size          │ written batch back to the render thread,
+//                 ▼                                ▼ which frees its records and reuses its buffers
+//        checkpointer thread (own connection): copies the WAL into the database file
+//
+// After each COMMIT the writer thread publishes one `entry` event per inserted entry
+// (event_hub; only when anyone listens). TLS connection logs (submit_tls) travel with the
+// batch and are written just before its entries.
+//
+// SQLite's work is all on the writer thread; rendering a batch, and freeing the records the
+// proxy allocated, happen meanwhile on the render thread (about a fifth of the work per entry).
 #include "hark/store/writer.hpp"
 
+#include "checkpointer.hpp"
 #include "entry_row.hpp"
+#include "insert_rows.hpp"
+#include "search.hpp"
 #include "statement.hpp"
 #include "tls_log_store.hpp"
 
 #include "hark/capture/event_hub.hpp"
 #include "hark/store/database.hpp"
 
-#include <map>
+#include <pthread.h>
+
+#include <limits>
 #include <vector>
 
 namespace hark::store {
@@ -29,9 +43,12 @@ using steady = std::chrono::steady_clock;
 // rest with `process: null`; the lookup scans /proc and is normally done in well under this.
 constexpr auto process_wait = std::chrono::milliseconds(200);
 
-// A batch is written when it has this many entries, or batch_delay after its first one.
+// A batch is rendered when this many entries wait, or batch_delay after the first one.
 constexpr std::size_t batch_size = 4096;
 constexpr auto batch_delay = std::chrono::milliseconds(20);
+
+// How often an idle writer looks for entries inserted by other connections (index_idle).
+constexpr auto idle_check = std::chrono::seconds(1);
 
 /** Drops the record's bodies (the entry stays, marked truncated). Returns the bodies dropped. */
 std::uint64_t drop_bodies(capture::entry_record& record) {
@@ -57,100 +74,24 @@ void report(writer_stats& stats, std::string error) {
   stats.last_error = std::move(error);
 }
 
-struct session_totals {
-  std::int64_t count = 0;
-  std::int64_t bytes = 0;
-};
-
-void update_sessions(database& db, const std::map<std::string, session_totals>& totals) {
-  for (const auto& [id, t] : totals) {
-    add_session_totals(db, id, t.count, t.bytes);
-  }
-}
-
-/** Publishes an `entry` event for each row of `inserted`. Called only after COMMIT: a client
- *  that hears of an entry may GET it at once, and never hears of one a rollback undid. When
- *  nobody listens this is one atomic load; the documents are copied only for listeners.
- *  (WebSocket messages, once the writer stores them in ws_messages, are announced here too as
- *  `websocket`, in the same after-commit order.) */
-void announce(capture::event_hub* events, const std::vector<entry_row>& rows,
-              const std::vector<std::size_t>& inserted) {
-  if (events == nullptr || !events->has_subscribers()) {
-    return;
-  }
-  for (const auto i : inserted) {
-    events->publish(capture::event_type::entry, rows[i].session_id, rows[i].doc);
-  }
-}
-
-struct batch_outcome {
-  std::size_t committed = 0;  ///< rows whose transaction committed (written or skipped)
-  std::uint64_t written = 0;  ///< entries inserted by those transactions
-};
-
-/** Writes `rows`, committing at least every `max_delay` so that a huge backlog does not keep
- *  finished entries off the disk. Throws store_error; `out` then counts what was committed. */
-void write_rows(database& db, const std::vector<entry_row>& rows, const writer_options& options,
-                batch_outcome& out) {
-  std::size_t next = 0;
-  std::vector<std::size_t> inserted;  // rows of the open transaction that were written
-  while (next < rows.size()) {
-    const auto started = steady::now();
-    std::map<std::string, session_totals> totals;
-    inserted.clear();
-    std::size_t end = next;
-    transaction tx(db);
-    while (end < rows.size() &&
-           (end == next || steady::now() - started < options.max_commit_delay)) {
-      const auto& row = rows[end];
-      if (insert_entry_row(db, row)) {
-        auto& t = totals[row.session_id];
-        t.count += 1;
-        t.bytes += row.request_bytes + row.response_bytes;
-        inserted.push_back(end);
-      }
-      ++end;
-    }
-    update_sessions(db, totals);
-    tx.commit();
-    out.committed = end;
-    out.written += inserted.size();
-    next = end;
-    announce(options.events, rows, inserted);
-  }
-}
-
-/** Turns records into rows, writes them, and updates the stats. Never throws. */
-void write_batch(database& db, writer_stats& stats, const writer_options& options,
-                 std::deque<capture::entry_record>& batch) {
-  const auto deadline = steady::now() + process_wait;
-  std::vector<entry_row> rows;
-  rows.reserve(batch.size());
-  for (auto& record : batch) {
-    if (record.process.valid()) {
-      record.process.wait_until(deadline);
-    }
-    try {
-      rows.push_back(make_entry_row(record, options.compress_threshold));
-    } catch (const std::exception&) {
-      ++stats.entries_dropped;  // cannot happen short of bad_alloc; never stop the writer
-    }
-  }
-  batch.clear();  // bodies now live in rows
-  const auto started = steady::now();
-  batch_outcome outcome;
+/** Folds entries inserted by other connections into the search index, if there are any. Never
+ *  throws: a failure shows in the stats, and the next batch or check tries again. */
+void index_idle(database& db, writer_stats& stats) {
   try {
-    write_rows(db, rows, options, outcome);
-    report(stats, {});
+    std::int64_t newest = 0;
+    {
+      auto st = statement::cached(db, "SELECT coalesce(max(row), 0) FROM entries");
+      newest = st.step() ? st.column_int64(0) : 0;
+    }
+    if (newest == indexed_row(db)) {
+      return;  // (two reads outside a transaction: a race only delays the fold to next time)
+    }
+    transaction tx(db);
+    index_pending(db, std::numeric_limits<std::int64_t>::max());
+    tx.commit();
   } catch (const std::exception& e) {
-    // Disk full, I/O error, …: the open transaction rolled back. Proxying goes on; recording
-    // resumes with the next batch that commits (ok turns true again).
-    stats.entries_dropped += rows.size() - outcome.committed;
     report(stats, e.what());
   }
-  stats.entries_written += outcome.written;
-  stats.last_batch_us = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - started).count());
 }
 
 /** Writes TLS connection logs in one transaction. Never throws: a failure is reported and the
@@ -172,11 +113,50 @@ void write_tls_logs(database& db, writer_stats& stats, const writer_options& opt
   }
 }
 
+std::uint64_t body_bytes(const capture::entry_record& record) {
+  return record.request_body.size() + record.response_body.size();
+}
+
 }  // namespace
 
+/** Records on their way through the pipeline, with their rows. The render thread fills it, the
+ *  writer thread writes it, and the render thread gets it back to free the records, keeping the
+ *  buffers' memory for the next batch. */
+struct writer::batch {
+  std::vector<capture::entry_record> records;
+  std::vector<entry_row> rows;   ///< pointing into records and text
+  std::string text;              ///< every row's document and search text, back to back
+  std::uint64_t unrendered = 0;  ///< records that could not be rendered (dropped)
+  std::vector<capture::tls_connection_log> tls_logs;  ///< written before the rows
+
+  /** Submissions it carries, for flush(). */
+  std::uint64_t size() const { return records.size() + tls_logs.size(); }
+
+  /** Empties it, giving back memory that an exceptional batch made large. */
+  void clear() {
+    constexpr std::size_t keep_bytes = 16 << 20;
+    rows.clear();  // the rows point into the records: before these go
+    text.clear();
+    records.clear();
+    tls_logs.clear();
+    unrendered = 0;
+    if (text.capacity() > keep_bytes) {
+      std::string().swap(text);
+    }
+  }
+};
+
 writer::writer(writer_options options)
-    : options_(std::move(options)), db_(std::make_unique<database>(options_.database_path)) {
-  thread_ = std::thread([this] { run(); });
+    : options_(std::move(options)),
+      db_(std::make_unique<database>(options_.database_path)),
+      checkpointer_(std::make_unique<checkpointer>(options_.database_path)) {
+  // The writer only inserts, and looks its sessions up itself in each transaction (which holds
+  // the write lock, so that none can go meanwhile): the foreign key checks would repeat that
+  // lookup for every entry and every body. Deletes, on other connections, still cascade.
+  db_->exec("PRAGMA foreign_keys = OFF");
+  checkpointer_->attach(*db_);
+  write_thread_ = std::thread([this] { write_loop(); });
+  render_thread_ = std::thread([this] { render_loop(); });
 }
 
 writer::~writer() {
@@ -190,23 +170,23 @@ void writer::submit(capture::entry_record&& record) {
       ++stats_.entries_dropped;
       return;
     }
-    std::uint64_t body_bytes = record.request_body.size() + record.response_body.size();
-    if (body_bytes > 0 && queued_body_bytes_ + body_bytes > options_.max_queued_body_bytes) {
+    std::uint64_t bytes = body_bytes(record);
+    if (bytes > 0 && queued_body_bytes_ + bytes > options_.max_queued_body_bytes) {
       // Back-pressure drops bodies first, never the entry (SPEC §7).
       stats_.bodies_dropped += drop_bodies(record);
-      body_bytes = 0;
+      bytes = 0;
     }
-    queued_body_bytes_ += body_bytes;
+    queued_body_bytes_ += bytes;
     queue_.push_back(std::move(record));
     ++submitted_;
     stats_.queue_depth = queue_.size();
-    // Wake the writer only when it has something new to decide: the first entry of a batch,
-    // or a batch that is full. Waking it per entry would cost a context switch each time.
+    // Wake the render thread only when it has something new to decide: the first entry of a
+    // batch, or a batch that is full. Waking it per entry would cost a context switch each time.
     if (queue_.size() != 1 && queue_.size() != batch_size) {
       return;
     }
   }
-  wake_.notify_one();
+  render_wake_.notify_one();
 }
 
 void writer::submit_tls(capture::tls_connection_log&& log) {
@@ -219,62 +199,173 @@ void writer::submit_tls(capture::tls_connection_log&& log) {
     tls_queue_.push_back(std::move(log));
     ++submitted_;
     if (tls_queue_.size() != 1 || !queue_.empty()) {
-      return;  // the writer is already awake for this batch
+      return;  // the render thread is already awake for this batch
     }
   }
-  wake_.notify_one();
+  render_wake_.notify_one();
 }
 
 void writer::flush() {
   std::unique_lock lock(mutex_);
   const auto target = submitted_;
   ++flush_waiters_;
-  wake_.notify_one();
+  render_wake_.notify_one();
   drained_.wait(lock, [&] { return committed_ >= target; });
   --flush_waiters_;
 }
 
 void writer::stop() {
-  std::thread thread;
+  std::thread render;
+  std::thread write;
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
-    thread = std::move(thread_);  // only the first caller joins
+    render = std::move(render_thread_);  // only the first caller joins
+    write = std::move(write_thread_);
   }
-  wake_.notify_all();
-  if (thread.joinable()) {
-    thread.join();
+  render_wake_.notify_all();
+  if (render.joinable()) {
+    render.join();  // it has handed over everything queued
+  }
+  if (write.joinable()) {
+    write.join();
+    checkpointer_->stop();  // after the last commit
   }
 }
 
-void writer::run() {
-  std::unique_lock lock(mutex_);
+std::unique_ptr<writer::batch> writer::take_batch(std::unique_lock<std::mutex>& lock) {
   for (;;) {
-    wake_.wait(lock, [this] { return stopping_ || !queue_.empty() || !tls_queue_.empty(); });
+    render_wake_.wait(lock, [this] {
+      return stopping_ || !queue_.empty() || !tls_queue_.empty() || !written_.empty();
+    });
+    // Free what the writer is done with first: it also lends its buffers to the next batch.
+    if (!written_.empty()) {
+      auto done = std::move(written_.front());
+      written_.pop_front();
+      lock.unlock();
+      done->clear();
+      lock.lock();
+      spare_ = std::move(done);
+      continue;
+    }
+    if (queue_.empty() && tls_queue_.empty()) {
+      return nullptr;  // stopping, and everything submitted is handed over
+    }
     // Let a batch build up for a moment: one transaction per many entries keeps the WAL
     // writes per entry small (each commit rewrites every page it touched).
-    wake_.wait_for(lock, batch_delay, [this] {
+    render_wake_.wait_for(lock, batch_delay, [this] {
       return stopping_ || flush_waiters_ > 0 || queue_.size() >= batch_size;
     });
-    if (queue_.empty() && tls_queue_.empty()) {
-      return;  // stopping, and everything submitted is written
+    auto b = spare_ ? std::move(spare_) : std::make_unique<batch>();
+    const std::size_t n = std::min(queue_.size(), batch_size);
+    b->records.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      queued_body_bytes_ -= body_bytes(queue_.front());
+      b->records.push_back(std::move(queue_.front()));
+      queue_.pop_front();
     }
-    std::deque<capture::entry_record> batch;
-    batch.swap(queue_);
-    std::vector<capture::tls_connection_log> tls_batch;
-    tls_batch.swap(tls_queue_);
-    queued_body_bytes_ = 0;
-    stats_.queue_depth = 0;
+    b->tls_logs.swap(tls_queue_);
+    stats_.queue_depth = queue_.size();
+    return b;
+  }
+}
+
+void writer::render(batch& b) {
+  const auto deadline = steady::now() + process_wait;
+  b.rows.reserve(b.records.size());
+  for (auto& record : b.records) {
+    if (record.process.valid()) {
+      record.process.wait_until(deadline);
+    }
+    try {
+      b.rows.push_back(make_entry_row(record, options_.compress_threshold, b.text));
+    } catch (const std::exception&) {
+      ++b.unrendered;  // cannot happen short of bad_alloc; never stop the writer
+    }
+  }
+}
+
+void writer::render_loop() {
+  pthread_setname_np(pthread_self(), "hark-render");  // for top -H, perf and the benchmarks
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    auto b = take_batch(lock);
+    if (!b) {
+      render_done_ = true;
+      write_wake_.notify_one();
+      return;
+    }
     lock.unlock();
-    const auto taken = batch.size() + tls_batch.size();
-    // Logs first: an entry that names its TLS connection finds it already stored.
-    write_tls_logs(*db_, stats_, options_, tls_batch);
-    if (!batch.empty()) {
-      write_batch(*db_, stats_, options_, batch);
-    }
+    render(*b);
     lock.lock();
-    committed_ += taken;
+    // One batch waits while the writer writes another: the queue, not batches in flight, is
+    // where a backlog builds up (and is bounded).
+    render_wake_.wait(lock, [this] { return ready_ == nullptr; });
+    ready_ = std::move(b);
+    write_wake_.notify_one();
+  }
+}
+
+void writer::write(batch& b) {
+  // Logs first: an entry that names its TLS connection finds it already stored.
+  write_tls_logs(*db_, stats_, options_, b.tls_logs);
+  stats_.entries_dropped += b.unrendered;
+  const auto started = steady::now();
+  insert_outcome outcome;
+  try {
+    insert_rows(*db_, b.rows, b.text, options_.max_commit_delay, outcome,
+                [&](const std::vector<std::size_t>& inserted) { announce(b, inserted); });
+    report(stats_, {});
+  } catch (const std::exception& e) {
+    // Disk full, I/O error, …: the open transaction rolled back. Proxying goes on; recording
+    // resumes with the next batch that commits (ok turns true again).
+    stats_.entries_dropped += b.rows.size() - outcome.committed;
+    report(stats_, e.what());
+  }
+  stats_.entries_written += outcome.written;
+  stats_.last_batch_us = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - started).count());
+}
+
+// Called only after COMMIT: a client that hears of an entry may GET it at once, and never hears
+// of one a rollback undid. When nobody listens this is one atomic load; the documents are copied
+// only for listeners.
+void writer::announce(const batch& b, const std::vector<std::size_t>& inserted) {
+  capture::event_hub* events = options_.events;
+  if (events == nullptr || !events->has_subscribers()) {
+    return;
+  }
+  for (const auto i : inserted) {
+    const entry_row& row = b.rows[i];
+    events->publish(capture::event_type::entry, std::string(row.session_id),
+                    std::string(row.doc.in(b.text)));
+  }
+}
+
+void writer::write_loop() {
+  pthread_setname_np(pthread_self(), "hark-writer");
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    // Idle, look now and then for entries that another connection inserted (an import):
+    // they become searchable and counted here.
+    while (!write_wake_.wait_for(lock, idle_check,
+                                 [this] { return ready_ != nullptr || render_done_; })) {
+      lock.unlock();
+      index_idle(*db_, stats_);
+      lock.lock();
+    }
+    if (ready_ == nullptr) {
+      return;  // the render thread has stopped, and everything it rendered is written
+    }
+    auto b = std::move(ready_);
+    render_wake_.notify_one();  // room for the next batch
+    lock.unlock();
+    write(*b);
+    lock.lock();
+    committed_ += b->size();
     drained_.notify_all();
+    written_.push_back(std::move(b));
+    render_wake_.notify_one();
   }
 }
 

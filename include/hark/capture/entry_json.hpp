@@ -22,4 +22,7 @@ std::string to_json_string(const entry_record& record);
  *  nlohmann::json::exception when `document` is not a JSON object. */
 entry_record entry_from_json(std::string_view document);
 
+/** to_json_string appended to `out`, for callers that render many entries into one buffer. */
+void append_json_string(std::string& out, const entry_record& record);
+
 }  // namespace hark::capture

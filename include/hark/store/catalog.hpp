@@ -189,6 +189,10 @@ class catalog {
                                               std::int64_t now_ms);
 
  private:
+  /** Deletes the session's entries a few thousand row ids per transaction (catalog_entries.cpp).
+   */
+  void delete_entries_in_chunks(const std::string& session_id);
+
   database& db_;
 };
 

@@ -1,5 +1,5 @@
 #pragma once
-// writer: the one thread that inserts captured entries, many per transaction.
+// writer: the threads that insert captured entries, many per transaction.
 
 #include "hark/capture/record_queue.hpp"
 
@@ -21,6 +21,7 @@ class event_hub;
 namespace hark::store {
 
 class database;
+class checkpointer;
 
 struct writer_options {
   std::filesystem::path database_path;
@@ -72,12 +73,24 @@ class writer final : public capture::record_queue {
   writer_stats& stats() noexcept { return stats_; }
 
  private:
-  void run();
+  struct batch;  // writer.cpp
+
+  /** Render thread: waits for a batch's worth of records (freeing written batches meanwhile);
+   *  nullptr once stopping with nothing queued. Called with `lock` held. */
+  std::unique_ptr<batch> take_batch(std::unique_lock<std::mutex>& lock);
+  void render(batch& b);
+  void render_loop();
+  /** Writer thread. */
+  void write(batch& b);
+  /** Publishes an `entry` event for each row of `inserted` (indices into b.rows). */
+  void announce(const batch& b, const std::vector<std::size_t>& inserted);
+  void write_loop();
 
   writer_options options_;
   writer_stats stats_;
   std::mutex mutex_;
-  std::condition_variable wake_;
+  std::condition_variable render_wake_;  ///< queue, stop, flush, room in ready_, written_
+  std::condition_variable write_wake_;   ///< ready_, render_done_
   std::condition_variable drained_;
   std::deque<capture::entry_record> queue_;
   std::vector<capture::tls_connection_log> tls_queue_;
@@ -86,8 +99,14 @@ class writer final : public capture::record_queue {
   std::uint64_t committed_ = 0;
   std::size_t flush_waiters_ = 0;
   bool stopping_ = false;
-  std::unique_ptr<database> db_;  ///< opened by the constructor, used only by the thread
-  std::thread thread_;
+  bool render_done_ = false;                    ///< the render thread has handed over everything
+  std::unique_ptr<batch> ready_;                ///< rendered, waiting for the writer thread
+  std::deque<std::unique_ptr<batch>> written_;  ///< back to the render thread, to be freed
+  std::unique_ptr<batch> spare_;                ///< a freed batch whose buffers the next one reuses
+  std::unique_ptr<database> db_;  ///< opened by the constructor, used only by the writer thread
+  std::unique_ptr<checkpointer> checkpointer_;  ///< copies db_'s WAL back on its own thread
+  std::thread write_thread_;
+  std::thread render_thread_;
 };
 
 }  // namespace hark::store

@@ -127,6 +127,25 @@ TEST_F(api_entries, filters) {
   EXPECT_FALSE(page["nextCursor"].is_null());
 }
 
+// q is full text over the URL and headers: words from their start, case-insensitive, the last
+// one a prefix; what FTS5 would read as syntax is searched for like any text (docs/api.md).
+TEST_F(api_entries, q_searches_words_and_never_fails_on_syntax) {
+  EXPECT_EQ(ids_for("?q=NEEDLE"), pick({1}));
+  EXPECT_EQ(ids_for("?q=needle%2042"), pick({1}));
+  EXPECT_EQ(ids_for("?q=x-trace%3A%20need"), pick({1}));
+  EXPECT_EQ(ids_for("?q=eedle"), pick({}));
+  EXPECT_EQ(ids_for("?q=example.com%2Fpat&limit=1"), pick({0}));  // not ws.example.com/socket
+  const auto page = body_json(get(entries_path() + "?q=example.com%2Fpat&limit=1&order=desc"));
+  EXPECT_EQ(page["total"], 2);
+  EXPECT_FALSE(page["nextCursor"].is_null());
+  EXPECT_EQ(ids_for("?q=needle&status=4xx&method=POST"), pick({1}));
+  EXPECT_EQ(ids_for("?q=needle&status=5xx"), pick({}));
+  for (const char* q : {"%22", "%22%22", "*", "-", "%3A", "(", ")", "NEAR(", "AND", "OR%20NOT",
+                        "%5E", "%7B", "%C3%A9", "%F0%9F%99%82", "%00", "%25", "%2B"}) {
+    EXPECT_EQ(get(entries_path() + "?q=" + q).result(), http::status::ok) << q;
+  }
+}
+
 TEST_F(api_entries, invalid_parameters_are_400_naming_them) {
   const auto error_for = [&](const std::string& query) {
     const auto res = get(entries_path() + query);

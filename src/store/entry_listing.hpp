@@ -1,0 +1,103 @@
+#pragma once
+// Private to src/store: one GET /api/sessions/:sid/entries, planned (SPEC §6.2, §8).
+//
+// The total and the first page of a filtered listing over a million entries each have to take
+// a few milliseconds, so neither is left to a scan of the entries (about 3 KiB each):
+//
+//   total  filters on host, method, status, HTTP version, WebSocket, error: a sum over
+//          entry_counts (migration 3); with `q` alone: a count inside the search index; with
+//          time bounds or `q` and other filters: a count over the entries SQLite picks an
+//          index for.
+//   page   the index that reaches the first entries soonest, chosen from the exact counts:
+//          time order when matches are common, the host, status or unusual-value index when
+//          they are rare, and for `q` the search index (row ids in time order, or the matches
+//          themselves sorted when there are few).
+
+#include "cursor.hpp"
+
+#include "hark/store/catalog.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace hark::store {
+
+/** A WHERE clause and its parameters, in order (bound as ?1, ?2, ...). */
+struct where_clause {
+  std::string sql;
+  std::vector<std::variant<std::int64_t, std::string>> args;
+
+  void add(std::string_view condition);
+  /** Appends a parameter and returns its `?N` placeholder. */
+  std::string arg(std::variant<std::int64_t, std::string> value);
+  void bind(class statement& st) const;
+};
+
+class entry_listing {
+ public:
+  /** Plans the listing of `filter` (validated but for status: throws std::invalid_argument on
+   *  a bad one). Call within one read transaction with the other members. */
+  entry_listing(database& db, const entry_filter& filter);
+
+  /** Entries matching the filter, over all pages. */
+  std::int64_t total();
+
+  /** Up to filter.limit entries after `after` into page.entries, and page.next_cursor. */
+  void read_page(const std::optional<cursor_position>& after, entry_page& page);
+
+ private:
+  enum class text_search { none, index, literal };
+
+  /** Which of the filters are set, besides the session. */
+  bool has_value_filters() const;
+  bool has_time_filters() const;
+  /** The WHERE clause over entries (or entry_counts) for every filter but q and the cursor. */
+  where_clause filters(bool on_counts) const;
+  std::int64_t counts_sum(const where_clause& w);
+  /** Entries of the session the search index matches q with (other filters aside). */
+  std::int64_t index_count();
+  std::int64_t count_in_index();
+  std::int64_t pending_count();
+  /** A way to the entries: an index, how many entries of the session it holds for the
+   *  filters, whether it is in time order for them, whether it holds every filtered column. */
+  struct access {
+    std::string index;
+    std::int64_t entries = 0;
+    bool ordered = false;
+    bool covering = false;
+  };
+  /** The indexes that can serve the value filters (entries_by_time always can). */
+  std::vector<access> accesses();
+  /** The index to read the page with (INDEXED BY), empty to leave it to SQLite. */
+  std::string page_index();
+  /** How the total of q with other filters reads the entries (NOT INDEXED or INDEXED BY). */
+  std::string search_count_access();
+  std::int64_t page_rows_estimate(std::int64_t candidates, bool ordered) const;
+  void add_keyset(where_clause& w, const cursor_position& after) const;
+  /** (row, started_us) of up to `limit` entries, in the page's order. */
+  std::vector<cursor_position> select_rows(const std::string& from, where_clause w,
+                                           std::int64_t limit);
+  /** The cheapest index in time order for the page (entries_by_time with time bounds). */
+  access ordered_access();
+  /** Whether a page for q is best read from the search index's matches by row id rather than
+   *  by walking `in_order`. */
+  bool search_by_rows(const access& in_order);
+  std::vector<cursor_position> search_in_time_order(const access& in_order,
+                                                    const std::optional<cursor_position>& after,
+                                                    std::int64_t wanted);
+  /** Whether the filters only match entries of the partial index entries_unusual. */
+  bool implies_unusual() const;
+
+  database& db_;
+  const entry_filter& filter_;
+  std::pair<std::int64_t, std::int64_t> status_;  ///< the status filter as a range
+  text_search search_ = text_search::none;
+  std::string phrase_;  ///< FTS5 expression for q (text_search::index)
+  std::optional<std::int64_t> total_;
+  std::optional<std::int64_t> index_count_;
+};
+
+}  // namespace hark::store
