@@ -239,6 +239,8 @@ std::int64_t entry_listing::total() {
     total_ = counts_sum(filters(true)) + pending_count();
   } else if (!has_value_filters() && !has_time_filters() && search_ == text_search::index) {
     total_ = index_count();
+  } else if (auto count = search_count_of_few(); count) {
+    total_ = *count;
   } else {
     where_clause w = filters(false);
     std::string from = "entries";
@@ -259,6 +261,79 @@ std::int64_t entry_listing::total() {
     total_ = single_int(st);
   }
   return *total_;
+}
+
+std::optional<std::int64_t> entry_listing::search_count_of_few() {
+  // q with time bounds or other filters: when those filters leave few entries (a minute of
+  // traffic, a rare host), list their row ids and ask the search index about those rows only,
+  // instead of materializing every match of q (a common word matches a quarter of a million
+  // entries). Past max_candidates that reading costs more than it saves, and total() prices
+  // the ways in against the index's own count instead.
+  if (search_ != text_search::index) {
+    return std::nullopt;
+  }
+  constexpr std::size_t max_candidates = std::size_t{1} << 16;
+  where_clause w = filters(false);
+  std::string from = "entries";
+  if (!has_time_filters()) {
+    // The smallest index that holds every entry the value filters can match.
+    auto ways = accesses();
+    const auto best = std::min_element(ways.begin(), ways.end(), [](const auto& a, const auto& b) {
+      return a.entries < b.entries;
+    });
+    // An index without every filtered column costs a table lookup per entry it holds.
+    const std::size_t affordable = best->covering ? max_candidates : max_candidates / 16;
+    if (static_cast<std::size_t>(best->entries) > affordable) {
+      return std::nullopt;
+    }
+    from += " INDEXED BY " + best->index;
+    if (best->index == "entries_unusual") {
+      w.add(unusual_condition);
+    }
+  }
+  std::vector<std::int64_t> rows;
+  {
+    auto st = statement::cached(db_, "SELECT row FROM " + from + " " + w.sql);
+    w.bind(st);
+    while (st.step()) {
+      if (rows.size() == max_candidates) {
+        return std::nullopt;  // time bounds wider than they looked
+      }
+      rows.push_back(st.column_int64(0));
+    }
+  }
+  if (rows.empty()) {
+    return 0;
+  }
+  std::sort(rows.begin(), rows.end());
+  // A handful of rows: one lookup each. More: every match within their range of row ids, which
+  // is narrow for time bounds (row ids grow with start times) and one pass either way.
+  constexpr std::size_t max_lookups = 256;
+  std::int64_t count = 0;
+  if (rows.size() <= max_lookups) {
+    auto st = statement::cached(
+        db_, "SELECT 1 FROM entries_fts WHERE entries_fts MATCH ?1 AND rowid = ?2");
+    for (const auto row : rows) {
+      st.bind(1, phrase_).bind(2, row);
+      count += st.step() ? 1 : 0;
+      st.reset();
+    }
+    return count;
+  }
+  auto st = statement::cached(db_,
+                              "SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?1 "
+                              "AND rowid BETWEEN ?2 AND ?3");
+  st.bind(1, phrase_).bind(2, rows.front()).bind(3, rows.back());
+  auto next = rows.begin();
+  while (st.step()) {
+    const std::int64_t match = st.column_int64(0);  // in row order
+    next = std::lower_bound(next, rows.end(), match);
+    if (next == rows.end()) {
+      break;
+    }
+    count += *next == match ? 1 : 0;
+  }
+  return count;
 }
 
 std::int64_t entry_listing::page_rows_estimate(std::int64_t candidates, bool ordered) const {

@@ -73,6 +73,9 @@ class entry_listing {
   std::vector<access> accesses();
   /** The index to read the page with (INDEXED BY), empty to leave it to SQLite. */
   std::string page_index();
+  /** The total of q with other filters that leave at most a few tens of thousands of entries,
+   *  counted by asking the search index about their rows; nullopt when they leave more. */
+  std::optional<std::int64_t> search_count_of_few();
   /** How the total of q with other filters reads the entries (NOT INDEXED or INDEXED BY). */
   std::string search_count_access();
   std::int64_t page_rows_estimate(std::int64_t candidates, bool ordered) const;

@@ -330,6 +330,35 @@ TEST_F(search_paging, matches_with_another_filter) {
   }
 }
 
+// Time bounds that leave hundreds of entries: the total asks the index for the matches within
+// their rows at once, and keeps only the entries the other filters leave.
+TEST_F(search_paging, many_entries_within_time_bounds) {
+  std::vector<std::pair<std::string, entry_record>> records;
+  std::vector<std::string> expected;
+  const std::int64_t t0 = 1'700'000'000'000'000;
+  for (int i = 0; i < 700; ++i) {
+    auto r = sample_record(session_.id, t0 + i * 1000);
+    r.host = i % 5 == 0 ? "five.example.com" : "other.example.com";
+    if (i % 3 == 0) {
+      r.request.headers.emplace_back("X-Tag", "needle");
+      if (i % 5 != 0 && i >= 50 && i <= 650) {
+        expected.push_back("e" + std::to_string(i));
+      }
+    }
+    records.emplace_back("e" + std::to_string(i), std::move(r));
+  }
+  write(std::move(records));
+  for (const int limit : {7, 1000}) {
+    EXPECT_EQ(walk({.host = "other.example.com",
+                    .q = "needle",
+                    .since_us = t0 + 50'000,
+                    .until_us = t0 + 650'000},
+                   limit),
+              expected)
+        << limit;
+  }
+}
+
 TEST_F(search, deleted_entries_leave_the_index_and_the_counts) {
   const auto other = catalog_.create_session("other", 2000);
   std::vector<std::pair<std::string, entry_record>> records;
@@ -452,6 +481,7 @@ TEST_F(search, listings_agree_with_a_brute_force_evaluation) {
     int status = 0;  // 0: no response
     bool websocket = false;
     std::vector<std::string> words;
+    int index = 0;  // started at t0 + index ms
   };
   static const std::vector<std::string> hosts = {"a.example.com", "b.example.com", "c.test"};
   static const std::vector<std::string> methods = {"GET", "get", "POST", "PUT", "PATCH"};
@@ -466,8 +496,13 @@ TEST_F(search, listings_agree_with_a_brute_force_evaluation) {
     return static_cast<std::size_t>((seed >> 33) % n);
   };
   for (int i = 0; i < 300; ++i) {
-    model m{hosts[next(3)],    methods[next(5)], versions[next(3)],
-            statuses[next(6)], next(10) == 0,    {}};
+    model m{hosts[next(3)],
+            methods[next(5)],
+            versions[next(3)],
+            statuses[next(6)],
+            next(10) == 0,
+            {},
+            i};
     for (std::size_t k = next(4); k > 0; --k) {
       m.words.push_back(vocabulary[next(vocabulary.size())]);
     }
@@ -552,6 +587,20 @@ TEST_F(search, listings_agree_with_a_brute_force_evaluation) {
   filters.push_back({.http_version = "HTTP/2", .is_websocket = true});
   filters.push_back({.is_websocket = false, .error = true});
   filters.push_back({.method = "PUT", .q = "whiskey", .error = false});
+  // Time bounds with q: few entries (one lookup each in the index), many (one pass over the
+  // matches in their range of rows), and with a value filter.
+  const std::int64_t t0 = 1'700'000'000'000'000;
+  for (const auto& [since, until] :
+       std::vector<std::pair<int, int>>{{10, 40}, {0, 299}, {100, 290}}) {
+    for (const std::optional<std::string>& text :
+         {std::optional<std::string>{"zulu"}, std::optional<std::string>{"yankee xr"}}) {
+      filters.push_back({.q = text, .since_us = t0 + since * 1000, .until_us = t0 + until * 1000});
+      filters.push_back({.host = "a.example.com",
+                         .q = text,
+                         .since_us = t0 + since * 1000,
+                         .until_us = t0 + until * 1000});
+    }
+  }
   for (const auto& f : filters) {
     names_t expected;
     for (const auto& [name, m] : models) {
@@ -567,14 +616,18 @@ TEST_F(search, listings_agree_with_a_brute_force_evaluation) {
       const bool ws_ok = !f.is_websocket || *f.is_websocket == m.websocket;
       const bool error_ok = !f.error || *f.error == (m.status == 0);
       const bool q_ok = !f.q || has_phrase(m.words, *f.q);
-      if (host_ok && method_ok && status_ok && version_ok && ws_ok && error_ok && q_ok) {
+      const std::int64_t started = t0 + m.index * 1000;
+      const bool time_ok =
+          (!f.since_us || started >= *f.since_us) && (!f.until_us || started <= *f.until_us);
+      if (host_ok && method_ok && status_ok && version_ok && ws_ok && error_ok && q_ok && time_ok) {
         expected.insert(name);
       }
     }
     const auto listed = walk(f, 13);
     EXPECT_EQ(names_t(listed.begin(), listed.end()), expected)
         << "host=" << f.host.value_or("-") << " method=" << f.method.value_or("-")
-        << " status=" << f.status.value_or("-") << " q=" << f.q.value_or("-");
+        << " status=" << f.status.value_or("-") << " q=" << f.q.value_or("-")
+        << " since=" << f.since_us.value_or(0) - t0 << " until=" << f.until_us.value_or(0) - t0;
   }
 }
 
