@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <limits>
+#include <tuple>
 
 namespace hark::store {
 namespace {
@@ -225,6 +226,18 @@ std::int64_t entry_listing::count_in_index() {
   return count(session_filter(filter_.session_id) + " AND " + phrase_);
 }
 
+bool entry_listing::q_matches_at_most(std::int64_t n) {
+  if (index_count_) {
+    return *index_count_ <= n;
+  }
+  // Stops after n + 1 matches: cheap however common q is, where counting them all is not.
+  auto st = statement::cached(db_,
+                              "SELECT count(*) FROM (SELECT rowid FROM entries_fts "
+                              "WHERE entries_fts MATCH ?1 LIMIT ?2)");
+  st.bind(1, session_filter(filter_.session_id) + " AND " + phrase_).bind(2, n + 1);
+  return single_int(st) <= n;
+}
+
 std::int64_t entry_listing::total() {
   if (total_) {
     return *total_;
@@ -239,8 +252,8 @@ std::int64_t entry_listing::total() {
     total_ = counts_sum(filters(true)) + pending_count();
   } else if (!has_value_filters() && !has_time_filters() && search_ == text_search::index) {
     total_ = index_count();
-  } else if (auto count = search_count_of_few(); count) {
-    total_ = *count;
+  } else if (match_candidates()) {
+    // total_ is set
   } else {
     where_clause w = filters(false);
     std::string from = "entries";
@@ -263,77 +276,117 @@ std::int64_t entry_listing::total() {
   return *total_;
 }
 
-std::optional<std::int64_t> entry_listing::search_count_of_few() {
-  // q with time bounds or other filters: when those filters leave few entries (a minute of
-  // traffic, a rare host), list their row ids and ask the search index about those rows only,
-  // instead of materializing every match of q (a common word matches a quarter of a million
-  // entries). Past max_candidates that reading costs more than it saves, and total() prices
-  // the ways in against the index's own count instead.
-  if (search_ != text_search::index) {
-    return std::nullopt;
+bool entry_listing::match_candidates() {
+  // q with time bounds or other filters: list the entries those filters leave (a minute of
+  // traffic, a host) and ask the search index about their rows only, instead of materializing
+  // every match of q (a common word matches a quarter of a million entries). The matches found
+  // are the total, and the page too, sorted in memory. Not when q's matches are few and the
+  // other filters leave many: those matches read by row id cost less (total()'s other way).
+  if (search_ != text_search::index || (!has_time_filters() && !has_value_filters())) {
+    return false;
   }
-  constexpr std::size_t max_candidates = std::size_t{1} << 16;
+  constexpr std::size_t few = std::size_t{1} << 16;
+  constexpr std::size_t most = std::size_t{1} << 21;  // 32 MiB of candidates at most
   where_clause w = filters(false);
   std::string from = "entries";
+  std::size_t max_candidates = few;
   if (!has_time_filters()) {
     // The smallest index that holds every entry the value filters can match.
     auto ways = accesses();
     const auto best = std::min_element(ways.begin(), ways.end(), [](const auto& a, const auto& b) {
       return a.entries < b.entries;
     });
-    // An index without every filtered column costs a table lookup per entry it holds.
-    const std::size_t affordable = best->covering ? max_candidates : max_candidates / 16;
-    if (static_cast<std::size_t>(best->entries) > affordable) {
-      return std::nullopt;
+    const auto entries = static_cast<std::size_t>(best->entries);
+    // Reading an index without every filtered column costs a table lookup per entry. Few
+    // entries through a covering index are cheap enough not to count q's matches first.
+    if (!best->covering || entries > few) {
+      const double cost = static_cast<double>(entries) * (best->covering ? index_read : row_read);
+      if (entries > most || q_matches_at_most(static_cast<std::int64_t>(cost / row_read))) {
+        return false;
+      }
     }
+    max_candidates = most;
     from += " INDEXED BY " + best->index;
     if (best->index == "entries_unusual") {
       w.add(unusual_condition);
     }
   }
-  std::vector<std::int64_t> rows;
+  std::vector<cursor_position> candidates;
+  std::int64_t low = std::numeric_limits<std::int64_t>::max();
+  std::int64_t high = std::numeric_limits<std::int64_t>::min();
   {
-    auto st = statement::cached(db_, "SELECT row FROM " + from + " " + w.sql);
+    auto st = statement::cached(db_, "SELECT row, started_us FROM " + from + " " + w.sql);
     w.bind(st);
     while (st.step()) {
-      if (rows.size() == max_candidates) {
-        return std::nullopt;  // time bounds wider than they looked
+      if (candidates.size() == max_candidates) {
+        return false;  // time bounds wider than a few minutes of traffic
       }
-      rows.push_back(st.column_int64(0));
+      candidates.push_back({st.column_int64(1), st.column_int64(0)});
+      low = std::min(low, candidates.back().row);
+      high = std::max(high, candidates.back().row);
     }
   }
-  if (rows.empty()) {
-    return 0;
-  }
-  std::sort(rows.begin(), rows.end());
-  // A handful of rows: one lookup each. More: every match within their range of row ids, which
-  // is narrow for time bounds (row ids grow with start times) and one pass either way.
+  std::vector<cursor_position> matched;
+  // A handful of rows: one lookup each. More: every match within their range of row ids (narrow
+  // for time bounds: row ids grow with start times) marked in a bitmap over that range, then the
+  // candidates that are marked, in the order they came.
   constexpr std::size_t max_lookups = 256;
-  std::int64_t count = 0;
-  if (rows.size() <= max_lookups) {
+  constexpr std::int64_t max_bitmap_rows = std::int64_t{1} << 28;  // 32 MiB
+  if (candidates.size() <= max_lookups) {
     auto st = statement::cached(
         db_, "SELECT 1 FROM entries_fts WHERE entries_fts MATCH ?1 AND rowid = ?2");
-    for (const auto row : rows) {
-      st.bind(1, phrase_).bind(2, row);
-      count += st.step() ? 1 : 0;
+    for (const auto& c : candidates) {
+      st.bind(1, phrase_).bind(2, c.row);
+      if (st.step()) {
+        matched.push_back(c);
+      }
       st.reset();
     }
-    return count;
-  }
-  auto st = statement::cached(db_,
-                              "SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?1 "
-                              "AND rowid BETWEEN ?2 AND ?3");
-  st.bind(1, phrase_).bind(2, rows.front()).bind(3, rows.back());
-  auto next = rows.begin();
-  while (st.step()) {
-    const std::int64_t match = st.column_int64(0);  // in row order
-    next = std::lower_bound(next, rows.end(), match);
-    if (next == rows.end()) {
-      break;
+  } else if (high - low < max_bitmap_rows) {
+    std::vector<bool> marked(static_cast<std::size_t>(high - low + 1));
+    auto st = statement::cached(db_,
+                                "SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?1 "
+                                "AND rowid BETWEEN ?2 AND ?3");
+    st.bind(1, phrase_).bind(2, low).bind(3, high);
+    while (st.step()) {
+      marked[static_cast<std::size_t>(st.column_int64(0) - low)] = true;
     }
-    count += *next == match ? 1 : 0;
+    for (const auto& c : candidates) {
+      if (marked[static_cast<std::size_t>(c.row - low)]) {
+        matched.push_back(c);
+      }
+    }
+  } else {
+    return false;  // rows spread over hundreds of millions of row ids
   }
-  return count;
+  const auto in_page_order = [descending = filter_.descending](const cursor_position& a,
+                                                               const cursor_position& b) {
+    return descending ? std::tie(b.started_us, b.row) < std::tie(a.started_us, a.row)
+                      : std::tie(a.started_us, a.row) < std::tie(b.started_us, b.row);
+  };
+  if (!std::is_sorted(matched.begin(), matched.end(), in_page_order)) {
+    std::sort(matched.begin(), matched.end(),
+              in_page_order);  // the index read was not in time order
+  }
+  total_ = static_cast<std::int64_t>(matched.size());
+  matches_ = std::move(matched);
+  return true;
+}
+
+std::vector<cursor_position> entry_listing::page_of_matches(
+    const std::optional<cursor_position>& after, std::int64_t wanted) const {
+  auto first = matches_->begin();
+  if (after) {
+    // Strictly after the cursor in the page's order (add_keyset's condition): the matches up to
+    // it come first.
+    first = std::partition_point(matches_->begin(), matches_->end(), [&](const cursor_position& m) {
+      return filter_.descending
+                 ? std::tie(m.started_us, m.row) >= std::tie(after->started_us, after->row)
+                 : std::tie(m.started_us, m.row) <= std::tie(after->started_us, after->row);
+    });
+  }
+  const auto n = std::min<std::int64_t>(wanted, matches_->end() - first);
+  return {first, first + n};
 }
 
 std::int64_t entry_listing::page_rows_estimate(std::int64_t candidates, bool ordered) const {
@@ -536,10 +589,12 @@ void entry_listing::read_page(const std::optional<cursor_position>& after, entry
   // after the sort, for the page's entries only.
   std::vector<cursor_position> rows;
   std::optional<access> in_order;
-  if (search_ == text_search::index) {
+  if (search_ == text_search::index && !matches_) {
     in_order = ordered_access();
   }
-  if (in_order && !search_by_rows(*in_order)) {
+  if (matches_) {
+    rows = page_of_matches(after, limit + 1);
+  } else if (in_order && !search_by_rows(*in_order)) {
     rows = search_in_time_order(*in_order, after, limit + 1);
   } else {
     where_clause w = filters(false);

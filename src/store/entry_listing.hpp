@@ -60,6 +60,8 @@ class entry_listing {
   /** Entries of the session the search index matches q with (other filters aside). */
   std::int64_t index_count();
   std::int64_t count_in_index();
+  /** Whether the search index matches q in at most `n` entries of the session. */
+  bool q_matches_at_most(std::int64_t n);
   std::int64_t pending_count();
   /** A way to the entries: an index, how many entries of the session it holds for the
    *  filters, whether it is in time order for them, whether it holds every filtered column. */
@@ -73,9 +75,13 @@ class entry_listing {
   std::vector<access> accesses();
   /** The index to read the page with (INDEXED BY), empty to leave it to SQLite. */
   std::string page_index();
-  /** The total of q with other filters that leave at most a few tens of thousands of entries,
-   *  counted by asking the search index about their rows; nullopt when they leave more. */
-  std::optional<std::int64_t> search_count_of_few();
+  /** For q with other filters: when reading the entries those filters leave is the cheaper way,
+   *  asks the search index about their rows and keeps the matches (matches_, total_). False
+   *  when it is not. */
+  bool match_candidates();
+  /** Up to `wanted` of matches_ after the cursor. */
+  std::vector<cursor_position> page_of_matches(const std::optional<cursor_position>& after,
+                                               std::int64_t wanted) const;
   /** How the total of q with other filters reads the entries (NOT INDEXED or INDEXED BY). */
   std::string search_count_access();
   std::int64_t page_rows_estimate(std::int64_t candidates, bool ordered) const;
@@ -101,6 +107,8 @@ class entry_listing {
   std::string phrase_;  ///< FTS5 expression for q (text_search::index)
   std::optional<std::int64_t> total_;
   std::optional<std::int64_t> index_count_;
+  /** Every match, in the page's order, when match_candidates() found them. */
+  std::optional<std::vector<cursor_position>> matches_;
 };
 
 }  // namespace hark::store

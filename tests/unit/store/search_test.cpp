@@ -349,13 +349,23 @@ TEST_F(search_paging, many_entries_within_time_bounds) {
   }
   write(std::move(records));
   for (const int limit : {7, 1000}) {
-    EXPECT_EQ(walk({.host = "other.example.com",
-                    .q = "needle",
-                    .since_us = t0 + 50'000,
-                    .until_us = t0 + 650'000},
-                   limit),
-              expected)
+    const entry_filter f{.host = "other.example.com",
+                         .q = "needle",
+                         .since_us = t0 + 50'000,
+                         .until_us = t0 + 650'000};
+    EXPECT_EQ(walk(f, limit), expected) << limit;
+    entry_filter newest_first = f;
+    newest_first.descending = true;
+    EXPECT_EQ(walk(newest_first, limit),
+              std::vector<std::string>(expected.rbegin(), expected.rend()))
         << limit;
+    // Without time bounds: the host's entries through their index.
+    entry_filter by_host{.host = "five.example.com", .q = "needle"};
+    std::vector<std::string> fives;
+    for (int i = 0; i < 700; i += 15) {
+      fives.push_back("e" + std::to_string(i));
+    }
+    EXPECT_EQ(walk(by_host, limit), fives) << limit;
   }
 }
 
