@@ -17,8 +17,8 @@ import subprocess
 import tempfile
 import unittest
 
-from harklib import (GZIP_TEXT, HarkTestCase, Reader, ULID_RE, connect, curl, pattern_chunks,
-                     read_message)
+from harklib import (GZIP_TEXT, HarkTestCase, Reader, ULID_RE, connect, curl, missing,
+                     pattern_chunks, read_message)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VALIDATE_SCRIPT = os.path.join(HERE, "har_validate.js")
@@ -28,7 +28,7 @@ def validate_har(test, *documents):
     """Runs har-validator on each document; fails the test with the schema errors. Skips the
     test (after everything it checked before) when node or har-validator is missing."""
     if shutil.which("node") is None:
-        raise unittest.SkipTest("node is not installed: HAR documents not validated")
+        raise missing("node is not installed: HAR documents not validated")
     with tempfile.TemporaryDirectory(prefix="hark-har-") as folder:
         paths = []
         for i, document in enumerate(documents):
@@ -39,7 +39,7 @@ def validate_har(test, *documents):
         proc = subprocess.run(["node", VALIDATE_SCRIPT] + paths, capture_output=True, text=True,
                               timeout=120)
     if proc.returncode == 3:
-        raise unittest.SkipTest("har-validator is not installed: " + proc.stderr.strip())
+        raise missing("har-validator is not installed: " + proc.stderr.strip())
     test.assertEqual(proc.returncode, 0, "har-validator rejected the export:\n" + proc.stderr)
 
 

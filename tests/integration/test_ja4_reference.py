@@ -10,7 +10,8 @@ from tests/integration/node_modules). Hark's side is the tool hark_tls_fingerpri
 Where the reference departs from the FoxIO JA4 spec (technical_details/JA4.md), Hark follows
 the spec: those cases are checked against the spec's values, not the reference's.
 
-Skips (unittest.SkipTest) when node, the npm package or the tool is missing.
+Skips when node, the npm package or the tool is missing (fails instead under
+HARK_REQUIRE_TOOLS=1, as `hark.sh test` runs it).
 """
 
 import hashlib
@@ -20,6 +21,8 @@ import shutil
 import socket
 import subprocess
 import unittest
+
+from harklib import missing
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REFERENCE_SCRIPT = os.path.join(HERE, "ja_reference.js")
@@ -33,17 +36,17 @@ def find_tool():
         build = os.path.dirname(os.environ["HARK_BINARY"])
         tool = os.path.join(build, "tests", "fuzz", "hark_tls_fingerprint")
     if not tool or not os.access(tool, os.X_OK):
-        raise unittest.SkipTest("HARK_TLS_FINGERPRINT_TOOL is not set to hark_tls_fingerprint")
+        raise missing("HARK_TLS_FINGERPRINT_TOOL is not set to hark_tls_fingerprint")
     return tool
 
 
 def run_reference(hexes):
     if shutil.which("node") is None:
-        raise unittest.SkipTest("node is not installed")
+        raise missing("node is not installed")
     proc = subprocess.run(["node", REFERENCE_SCRIPT], input="\n".join(hexes) + "\n",
                           capture_output=True, text=True, timeout=120)
     if proc.returncode == 3:
-        raise unittest.SkipTest("npm package read-tls-client-hello is not installed: " +
+        raise missing("npm package read-tls-client-hello is not installed: " +
                                 proc.stderr.strip())
     if proc.returncode != 0:
         raise AssertionError("ja_reference.js failed: " + proc.stderr)
@@ -266,7 +269,7 @@ class Ja4ReferenceTest(unittest.TestCase):
                 continue
             captured[name] = capture(command).hex()
         if not captured:
-            self.skipTest("none of curl, openssl, node is installed")
+            raise missing("none of curl, openssl, node is installed")
         names = list(captured)
         hexes = [captured[n] for n in names]
         for name, hark, ref in zip(names, run_hark(self.tool, hexes), run_reference(hexes)):

@@ -9,7 +9,7 @@ import ssl
 import time
 import unittest
 
-from harklib import ISO_RE, ULID_RE, TlsOrigin, curl, shared_test_pki, start_hark
+from harklib import ISO_RE, ULID_RE, TlsOrigin, curl, missing, shared_test_pki, start_hark
 from test_tls_intercept import hark_ca
 
 TIMEOUT = 5.0
@@ -24,7 +24,7 @@ class TlsConnectionLogTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         if shutil.which("curl") is None:
-            raise unittest.SkipTest("curl is not installed")
+            raise missing("curl is not installed")
         cls.pki = shared_test_pki()
         cls.origin = TlsOrigin(cls.pki.localhost_pem, cls.pki.localhost_key, alpn=["http/1.1"])
         cls.addClassCleanup(cls.origin.close)

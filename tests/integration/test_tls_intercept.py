@@ -16,7 +16,7 @@ import time
 import unittest
 
 from harklib import (ULID_RE, Reader, TestPki, TlsOrigin, clean_env, connect, curl, make_temp_dir,
-                     openssl, read_message, shared_test_pki, start_hark)
+                     missing, openssl, read_message, shared_test_pki, start_hark)
 
 JA3_HASH_RE = re.compile(r"^[0-9a-f]{32}$")
 JA4_RE = re.compile(r"^t1[23][di]\d{4}(h1|h2|00)_[0-9a-f]{12}_[0-9a-f]{12}$")
@@ -159,7 +159,7 @@ class TlsInterceptTest(TlsTestBase):
     @classmethod
     def setUpClass(cls):
         if shutil.which("curl") is None:
-            raise unittest.SkipTest("curl is not installed")
+            raise missing("curl is not installed")
         cls.pki = shared_test_pki()
         cert, key = cls.pki.leaf("sniffed", sans=("DNS:localhost", "DNS:" + SNIFFED_SAN,
                                                   "IP:127.0.0.1"))
@@ -414,7 +414,7 @@ class TlsInterceptTest(TlsTestBase):
     def test_node_client_fingerprint_differs_from_curl(self):
         node = shutil.which("node")
         if node is None:
-            self.skipTest("node is not installed")
+            raise missing("node is not installed")
         curl_url = self.origin.url("/hello?case=fp-curl")
         self.curl([curl_url])
         node_path = "/hello?case=fp-node"
@@ -533,7 +533,7 @@ class UpstreamVerificationTest(TlsTestBase):
     @classmethod
     def setUpClass(cls):
         if shutil.which("curl") is None:
-            raise unittest.SkipTest("curl is not installed")
+            raise missing("curl is not installed")
         cls.pki = shared_test_pki()
         cls.origin = TlsOrigin(cls.pki.localhost_pem, cls.pki.localhost_key)
         cls.addClassCleanup(cls.origin.close)
@@ -598,7 +598,7 @@ class PassthroughTest(TlsTestBase):
     @classmethod
     def setUpClass(cls):
         if shutil.which("curl") is None:
-            raise unittest.SkipTest("curl is not installed")
+            raise missing("curl is not installed")
         cls.pki = shared_test_pki()
         cls.origin = TlsOrigin(cls.pki.localhost_pem, cls.pki.localhost_key)
         cls.addClassCleanup(cls.origin.close)
