@@ -108,7 +108,8 @@ CREATE VIRTUAL TABLE entries_fts USING fts5(session, text, content = '', columns
 INSERT INTO entries_fts (entries_fts, rank) VALUES ('automerge', 16);
 
 -- How many entries each combination of the filter columns has, per session: the `total` of a
--- listing filtered by any of them is a sum over a few rows instead of a count over the entries.
+-- listing filtered by any of them is a sum over a few rows instead of a count over the entries,
+-- and so are a session's stats (with the durations).
 CREATE TABLE entry_counts (
   session_id   TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
   host         TEXT NOT NULL,
@@ -118,6 +119,8 @@ CREATE TABLE entry_counts (
   is_websocket INTEGER NOT NULL,
   is_error     INTEGER NOT NULL,
   entries      INTEGER NOT NULL,
+  timed        INTEGER NOT NULL,           -- entries with a duration
+  duration_ms  REAL NOT NULL,              -- the sum of their durations
   PRIMARY KEY (session_id, host, method, status, http_version, is_websocket, is_error)
 ) WITHOUT ROWID;
 
@@ -127,7 +130,8 @@ CREATE TRIGGER entries_unindex AFTER DELETE ON entries BEGIN
   INSERT INTO entries_fts (entries_fts, rowid, session, text)
     SELECT 'delete', old.row, replace(old.session_id, '-', ''), old.search_text
     WHERE old.row <= (SELECT indexed_row FROM search_state);
-  UPDATE entry_counts SET entries = entries - 1
+  UPDATE entry_counts SET entries = entries - 1, timed = timed - (old.duration_ms IS NOT NULL),
+                          duration_ms = duration_ms - coalesce(old.duration_ms, 0)
     WHERE session_id = old.session_id AND host = old.host AND method = old.method
       AND status = coalesce(old.status, 0) AND http_version = old.http_version
       AND is_websocket = old.is_websocket AND is_error = (old.error_code IS NOT NULL)
@@ -151,7 +155,8 @@ INSERT INTO entries_fts (rowid, session, text)
   SELECT row, replace(session_id, '-', ''), search_text FROM entries;
 INSERT INTO entry_counts
   SELECT session_id, host, method COLLATE BINARY, coalesce(status, 0), http_version,
-         is_websocket, error_code IS NOT NULL, count(*)
+         is_websocket, error_code IS NOT NULL, count(*), count(duration_ms),
+         coalesce(sum(duration_ms), 0)
   FROM entries GROUP BY 1, 2, 3, 4, 5, 6, 7;
 INSERT INTO search_state VALUES ((SELECT coalesce(max(row), 0) FROM entries));
 )sql",

@@ -24,8 +24,14 @@ class transaction_totals {
     auto& session = sessions_[row.session_id];
     session.count += 1;
     session.bytes += row.request_bytes + row.response_bytes;
-    ++counts_[count_key{row.session_id, row.host, row.method, row.status.value_or(0),
-                        row.http_version, row.is_websocket, row.error_code.has_value()}];
+    auto& count =
+        counts_[count_key{row.session_id, row.host, row.method, row.status.value_or(0),
+                          row.http_version, row.is_websocket, row.error_code.has_value()}];
+    count.entries += 1;
+    if (row.duration_ms) {
+      count.timed += 1;
+      count.duration_ms += *row.duration_ms;
+    }
   }
 
   void write(database& db) const {
@@ -38,9 +44,10 @@ class transaction_totals {
     for (const auto& [key, n] : counts_) {
       auto st = statement::cached(
           db,
-          "INSERT INTO entry_counts VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+          "INSERT INTO entry_counts VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
           "ON CONFLICT (session_id, host, method, status, http_version, is_websocket, is_error) "
-          "DO UPDATE SET entries = entries + excluded.entries");
+          "DO UPDATE SET entries = entries + excluded.entries, timed = timed + excluded.timed, "
+          "duration_ms = duration_ms + excluded.duration_ms");
       st.bind_text_static(1, key.session_id)
           .bind_text_static(2, key.host)
           .bind_text_static(3, key.method)
@@ -48,7 +55,9 @@ class transaction_totals {
           .bind_text_static(5, key.http_version)
           .bind(6, key.is_websocket)
           .bind(7, key.is_error)
-          .bind(8, n)
+          .bind(8, n.entries)
+          .bind(9, n.timed)
+          .bind(10, n.duration_ms)
           .run();
     }
   }
@@ -73,7 +82,12 @@ class transaction_totals {
     }
   };
   std::map<std::string_view, session_sum> sessions_;
-  std::map<count_key, std::int64_t> counts_;
+  struct count_sum {
+    std::int64_t entries = 0;
+    std::int64_t timed = 0;
+    double duration_ms = 0;
+  };
+  std::map<count_key, count_sum> counts_;
 };
 
 /** Bytes a row adds to the pages its transaction dirties (the indexes' share estimated). */

@@ -68,10 +68,12 @@ std::int64_t index_pending(database& db, std::int64_t counted_from) {
         db,
         "INSERT INTO entry_counts "
         "SELECT session_id, host, method COLLATE BINARY, coalesce(status, 0), http_version, "
-        "is_websocket, error_code IS NOT NULL, count(*) "
+        "is_websocket, error_code IS NOT NULL, count(*), count(duration_ms), "
+        "coalesce(sum(duration_ms), 0) "
         "FROM entries WHERE row > ?1 AND row < ?2 GROUP BY 1, 2, 3, 4, 5, 6, 7 "
         "ON CONFLICT (session_id, host, method, status, http_version, is_websocket, is_error) "
-        "DO UPDATE SET entries = entries + excluded.entries");
+        "DO UPDATE SET entries = entries + excluded.entries, timed = timed + excluded.timed, "
+        "duration_ms = duration_ms + excluded.duration_ms");
     counts.bind(1, from).bind(2, counted_from).run();
   }
   if (top != from) {

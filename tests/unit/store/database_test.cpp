@@ -144,6 +144,11 @@ TEST(database, version_1_database_is_migrated_with_its_entries_indexed) {
   EXPECT_EQ(query_int(db, "SELECT sum(entries) FROM entry_counts"), 3);
   EXPECT_EQ(query_int(db, "SELECT count(*) FROM entry_counts"), 3);  // GET and get apart
   catalog c(db);
+  const auto stats = c.stats("00000000-0000-4000-8000-000000000001");
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->total_requests, 3);
+  EXPECT_EQ(stats->completed_requests, 2);  // e3 has no response
+  EXPECT_EQ(stats->failed_requests, 0);
   const auto ids = [&](entry_filter f) {
     f.session_id = "00000000-0000-4000-8000-000000000001";
     std::set<std::string> out;

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <functional>
 #include <map>
 #include <set>
@@ -104,7 +105,26 @@ class search : public ::testing::Test {
                               token + "\"'");
   }
 
+  /** The session's stats (from the entry counts) against a pass over its entries. */
+  void expect_stats_exact(const std::string& session_id) {
+    const auto stats = catalog_.stats(session_id);
+    ASSERT_TRUE(stats);
+    const std::string where = " FROM entries WHERE session_id = '" + session_id + "'";
+    EXPECT_EQ(stats->total_requests, query_int(db_, "SELECT count(*)" + where));
+    EXPECT_EQ(stats->completed_requests,
+              query_int(db_, "SELECT count(*)" + where +
+                                 " AND status IS NOT NULL AND error_code IS NULL"));
+    EXPECT_EQ(stats->failed_requests,
+              query_int(db_, "SELECT count(*)" + where + " AND error_code IS NOT NULL"));
+    EXPECT_EQ(stats->total_bytes,
+              query_int(db_, "SELECT coalesce(sum(request_bytes + response_bytes), 0)" + where));
+    // In thousandths of a millisecond: the counts add and subtract doubles.
+    EXPECT_EQ(std::llround(stats->avg_duration * 1000),
+              query_int(db_, "SELECT round(coalesce(avg(duration_ms), 0) * 1000)" + where));
+  }
+
   void expect_index_intact() {
+    expect_stats_exact(session_.id);
     EXPECT_NO_THROW(db_.exec("INSERT INTO entries_fts (entries_fts) VALUES ('integrity-check')"));
     EXPECT_EQ(query_int(db_, "SELECT indexed_row FROM search_state"),
               query_int(db_, "SELECT coalesce(max(row), 0) FROM entries"));
@@ -476,6 +496,7 @@ TEST_F(search, entries_inserted_by_another_connection_are_indexed) {
       "'http://imported.test/\nX-Origin: har-import\n', '{\"id\":\"01IMPORTED\"}')");
   ids_["imported"] = "01IMPORTED";
   EXPECT_EQ(names({.host = "imported.test"}), names_t{"imported"});  // counted before indexing
+  expect_stats_exact(session_.id);
   const auto deadline = std::chrono::steady_clock::now() + 5s;
   while (q("har-import").empty() && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(50ms);
@@ -534,6 +555,7 @@ TEST_F(search, listings_agree_with_a_brute_force_evaluation) {
     }
     auto& headers = r.response ? r.response->headers : r.request.headers;
     headers.emplace_back("X-Words", words);
+    r.duration_ms = next(7) == 0 ? std::nullopt : std::optional<double>(0.25 * double(next(400)));
     const auto name = "e" + std::to_string(i);
     models[name] = m;
     records.emplace_back(name, std::move(r));
