@@ -32,8 +32,8 @@ using hark::capture::entry_record;
 using hark::store::entry_filter;
 
 // Bump when the generated traffic or the schema's contents change, so that cached databases are
-// rebuilt (2: durations in entry_counts).
-constexpr int data_version = 2;
+// rebuilt (2: durations in entry_counts; 3, 4: the filter facets in the search index).
+constexpr int data_version = 4;
 constexpr std::int64_t rare_every = 50'000;               // 20 rare entries per million
 constexpr std::int64_t start_us = 1'793'577'600'000'000;  // 2026-11-01T00:00:00Z
 
@@ -291,6 +291,11 @@ std::vector<listing_case> cases() {
       {"combined_rare", {.host = "api.example.com", .method = "PATCH"}},
       {"combined_q", {.host = "api.example.com", .q = "orders"}},
       {"combined_q_rare", {.host = "api.example.com", .q = "zebra"}},
+      {"domain_q", {.host = "*.example.com", .q = "json"}},
+      {"status_q", {.status = "5xx", .q = "json"}},
+      {"method_q", {.method = "POST", .q = "json"}},
+      {"version_q", {.http_version = "HTTP/2", .q = "json"}},
+      {"error_q", {.q = "json", .error = true}},
   };
 }
 

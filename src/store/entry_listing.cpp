@@ -95,7 +95,18 @@ entry_listing::entry_listing(database& db, const entry_filter& filter) : db_(db)
   if (filter.q) {
     if (auto phrase = fts_phrase(db, *filter.q)) {
       search_ = text_search::index;
-      phrase_ = std::move(*phrase);
+      search_expr_ = std::move(*phrase);
+      // The value filters inside the index too, when they have an exact form there: then `q`
+      // with them is counted by the index alone.
+      std::optional<std::vector<std::string>> hosts;
+      if (filter.host && is_domain_pattern(*filter.host)) {
+        hosts = domain_hosts();
+      }
+      if (auto facets =
+              facet_filter(filter, status_.first, status_.second, hosts ? &*hosts : nullptr)) {
+        search_expr_ += " AND " + *facets;
+        facets_ = true;
+      }
     } else {
       // No word at all (`%`, `->`): nothing for the index to look up, matched literally.
       search_ = text_search::literal;
@@ -163,6 +174,43 @@ where_clause entry_listing::filters(bool on_counts) const {
   return w;
 }
 
+std::optional<std::vector<std::string>> entry_listing::domain_hosts() {
+  // The session's hosts as entry_counts has them: every host of an entry in the search index.
+  constexpr std::size_t max_hosts = 64;
+  const std::string domain = lowercase(filter_.host->substr(2));
+  auto st = statement::cached(db_,
+                              "SELECT DISTINCT host FROM entry_counts WHERE session_id = ?1 "
+                              "AND (host = ?2 OR host LIKE ?3 ESCAPE '\\') LIMIT ?4");
+  st.bind(1, filter_.session_id)
+      .bind(2, domain)
+      .bind(3, "%." + like_literal(domain))
+      .bind(4, static_cast<std::int64_t>(max_hosts + 1));
+  std::vector<std::string> hosts;
+  while (st.step()) {
+    hosts.push_back(st.column_string(0));
+  }
+  if (hosts.size() > max_hosts) {
+    return std::nullopt;  // many subdomains: the phrase of labels instead
+  }
+  return hosts;
+}
+
+where_clause entry_listing::unindexed_filters() const {
+  if (!facets_) {
+    return filters(false);
+  }
+  // The value filters are in the search expression.
+  where_clause w;
+  w.add("session_id = " + w.arg(filter_.session_id));
+  if (filter_.since_us) {
+    w.add("started_us >= " + w.arg(*filter_.since_us));
+  }
+  if (filter_.until_us) {
+    w.add("started_us <= " + w.arg(*filter_.until_us));
+  }
+  return w;
+}
+
 std::int64_t entry_listing::counts_sum(const where_clause& w) {
   auto st = statement::cached(db_, "SELECT coalesce(sum(entries), 0) FROM entry_counts " + w.sql);
   w.bind(st);
@@ -212,7 +260,7 @@ std::int64_t entry_listing::count_in_index() {
     return single_int(st);
   };
   if (others.empty()) {
-    return count(phrase_);
+    return count(search_expr_);
   }
   if (own * 2 >= all && others.size() <= max_excluded_sessions) {
     std::string excluded;
@@ -221,9 +269,9 @@ std::int64_t entry_listing::count_in_index() {
       excluded += session_filter(id);
     }
     excluded += ")";
-    return count(phrase_) - count(phrase_ + " AND " + excluded);
+    return count(search_expr_) - count(search_expr_ + " AND " + excluded);
   }
-  return count(session_filter(filter_.session_id) + " AND " + phrase_);
+  return count(session_filter(filter_.session_id) + " AND " + search_expr_);
 }
 
 bool entry_listing::q_matches_at_most(std::int64_t n) {
@@ -234,7 +282,7 @@ bool entry_listing::q_matches_at_most(std::int64_t n) {
   auto st = statement::cached(db_,
                               "SELECT count(*) FROM (SELECT rowid FROM entries_fts "
                               "WHERE entries_fts MATCH ?1 LIMIT ?2)");
-  st.bind(1, session_filter(filter_.session_id) + " AND " + phrase_).bind(2, n + 1);
+  st.bind(1, session_filter(filter_.session_id) + " AND " + search_expr_).bind(2, n + 1);
   return single_int(st) <= n;
 }
 
@@ -252,6 +300,8 @@ std::int64_t entry_listing::total() {
     total_ = counts_sum(filters(true)) + pending_count();
   } else if (!has_value_filters() && !has_time_filters() && search_ == text_search::index) {
     total_ = index_count();
+  } else if (facets_ && !has_time_filters()) {
+    total_ = index_count();  // q and the value filters, all inside the index
   } else if (match_candidates()) {
     // total_ is set
   } else {
@@ -263,7 +313,8 @@ std::int64_t entry_listing::total() {
       // already keeps to the session, and all of q's matches are cheaper to list.
       const bool by_rows = from.ends_with("NOT INDEXED");
       w.add("row IN (SELECT rowid FROM entries_fts WHERE entries_fts MATCH " +
-            w.arg(by_rows ? session_filter(filter_.session_id) + " AND " + phrase_ : phrase_) +
+            w.arg(by_rows ? session_filter(filter_.session_id) + " AND " + search_expr_
+                          : search_expr_) +
             ")");
       if (from.ends_with("entries_unusual")) {
         w.add(unusual_condition);
@@ -287,7 +338,7 @@ bool entry_listing::match_candidates() {
   }
   constexpr std::size_t few = std::size_t{1} << 16;
   constexpr std::size_t most = std::size_t{1} << 21;  // 32 MiB of candidates at most
-  where_clause w = filters(false);
+  where_clause w = unindexed_filters();
   std::string from = "entries";
   std::size_t max_candidates = few;
   if (!has_time_filters()) {
@@ -336,7 +387,7 @@ bool entry_listing::match_candidates() {
     auto st = statement::cached(
         db_, "SELECT 1 FROM entries_fts WHERE entries_fts MATCH ?1 AND rowid = ?2");
     for (const auto& c : candidates) {
-      st.bind(1, phrase_).bind(2, c.row);
+      st.bind(1, search_expr_).bind(2, c.row);
       if (st.step()) {
         matched.push_back(c);
       }
@@ -347,7 +398,7 @@ bool entry_listing::match_candidates() {
     auto st = statement::cached(db_,
                                 "SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?1 "
                                 "AND rowid BETWEEN ?2 AND ?3");
-    st.bind(1, phrase_).bind(2, low).bind(3, high);
+    st.bind(1, search_expr_).bind(2, low).bind(3, high);
     while (st.step()) {
       marked[static_cast<std::size_t>(st.column_int64(0) - low)] = true;
     }
@@ -500,6 +551,12 @@ std::vector<cursor_position> entry_listing::select_rows(const std::string& from,
   return rows;
 }
 
+entry_listing::access entry_listing::time_access() {
+  where_clause session;
+  session.add("session_id = " + session.arg(filter_.session_id));
+  return {"entries_by_time", counts_sum(session), true, true};
+}
+
 entry_listing::access entry_listing::ordered_access() {
   access best{"entries_by_time", 0, true, !has_value_filters()};
   if (has_time_filters()) {
@@ -543,7 +600,7 @@ std::vector<cursor_position> entry_listing::search_in_time_order(
   std::optional<cursor_position> next = after;
   std::vector<std::int64_t> matches;
   for (;;) {
-    where_clause w = filters(false);
+    where_clause w = unindexed_filters();
     if (in_order.index == "entries_unusual") {
       w.add(unusual_condition);
     }
@@ -560,7 +617,7 @@ std::vector<cursor_position> entry_listing::search_in_time_order(
     auto match = statement::cached(db_,
                                    "SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?1 "
                                    "AND rowid BETWEEN ?2 AND ?3");
-    match.bind(1, phrase_).bind(2, lo->row).bind(3, hi->row);
+    match.bind(1, search_expr_).bind(2, lo->row).bind(3, hi->row);
     while (match.step()) {
       matches.push_back(match.column_int64(0));  // in row id order
     }
@@ -590,7 +647,7 @@ void entry_listing::read_page(const std::optional<cursor_position>& after, entry
   std::vector<cursor_position> rows;
   std::optional<access> in_order;
   if (search_ == text_search::index && !matches_) {
-    in_order = ordered_access();
+    in_order = facets_ ? time_access() : ordered_access();
   }
   if (matches_) {
     rows = page_of_matches(after, limit + 1);
@@ -602,7 +659,7 @@ void entry_listing::read_page(const std::optional<cursor_position>& after, entry
     if (search_ == text_search::index) {
       from = "entries NOT INDEXED";  // by row id, from the search index's matches
       w.add("row IN (SELECT rowid FROM entries_fts WHERE entries_fts MATCH " +
-            w.arg(session_filter(filter_.session_id) + " AND " + phrase_) + ")");
+            w.arg(session_filter(filter_.session_id) + " AND " + search_expr_) + ")");
     } else if (const auto index = page_index(); !index.empty()) {
       from = "entries INDEXED BY " + index;
       if (index == "entries_unusual") {

@@ -56,6 +56,11 @@ class entry_listing {
   bool has_time_filters() const;
   /** The WHERE clause over entries (or entry_counts) for every filter but q and the cursor. */
   where_clause filters(bool on_counts) const;
+  /** The session's hosts that the domain pattern filter_.host matches, for the facets; nullopt
+   *  when there are too many to list. */
+  std::optional<std::vector<std::string>> domain_hosts();
+  /** filters(false) without the filters search_expr_ already holds (facets_). */
+  where_clause unindexed_filters() const;
   std::int64_t counts_sum(const where_clause& w);
   /** Entries of the session the search index matches q with (other filters aside). */
   std::int64_t index_count();
@@ -91,6 +96,8 @@ class entry_listing {
                                            std::int64_t limit);
   /** The cheapest index in time order for the page (entries_by_time with time bounds). */
   access ordered_access();
+  /** entries_by_time for the whole session, with nothing to filter there (facets_). */
+  access time_access();
   /** Whether a page for q is best read from the search index's matches by row id rather than
    *  by walking `in_order`. */
   bool search_by_rows(const access& in_order);
@@ -104,7 +111,11 @@ class entry_listing {
   const entry_filter& filter_;
   std::pair<std::int64_t, std::int64_t> status_;  ///< the status filter as a range
   text_search search_ = text_search::none;
-  std::string phrase_;  ///< FTS5 expression for q (text_search::index)
+  /** FTS5 expression for q (text_search::index), with the value filters when facets_. */
+  std::string search_expr_;
+  /** The value filters are part of search_expr_: the index alone decides which entries match
+   *  them and q. */
+  bool facets_ = false;
   std::optional<std::int64_t> total_;
   std::optional<std::int64_t> index_count_;
   /** Every match, in the page's order, when match_candidates() found them. */

@@ -59,9 +59,9 @@ std::int64_t index_pending(database& db, std::int64_t counted_from) {
   }
   if (top > from) {
     auto fts = statement::cached(db,
-                                 "INSERT INTO entries_fts (rowid, session, text) "
-                                 "SELECT row, replace(session_id, '-', ''), search_text "
-                                 "FROM entries WHERE row > ?1");
+                                 "INSERT INTO entries_fts (rowid, session, text, facets) "
+                                 "SELECT row, session, text, facets FROM entry_search "
+                                 "WHERE row > ?1");
     fts.bind(1, from).run();
     // Grouped by the method as sent ('get' and 'GET' apart), as the delete trigger finds them.
     auto counts = statement::cached(
@@ -130,6 +130,137 @@ std::optional<std::string> fts_phrase(database& db, std::string_view q) {
   // characters, most words of a session (over a second for a million entries). Short last
   // words are taken whole.
   out += characters(tokens.back()) >= min_prefix_characters ? " *)" : ")";
+  return out;
+}
+
+namespace {
+
+/** SQLite's hex(): two upper-case digits per byte. */
+std::string hex(std::string_view bytes) {
+  static constexpr char digits[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (const char c : bytes) {
+    const auto b = static_cast<unsigned char>(c);
+    out += digits[b >> 4];
+    out += digits[b & 0xF];
+  }
+  return out;
+}
+
+/** ASCII case mapping, as SQLite's upper() and lower() (and NOCASE) do it. */
+std::string ascii_case(std::string_view text, bool upper) {
+  std::string out(text);
+  for (auto& c : out) {
+    if (upper && c >= 'a' && c <= 'z') {
+      c = static_cast<char>(c - 'a' + 'A');
+    } else if (!upper && c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
+  }
+  return out;
+}
+
+/** `facets : ("<label>" + … + "zhoste")` for `*.domain`: the host's last labels are domain's. */
+std::optional<std::string> domain_phrase(std::string_view domain) {
+  const std::string lower = ascii_case(domain, false);
+  std::string phrase = "facets : (";
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t dot = lower.find('.', start);
+    const std::string_view label =
+        std::string_view(lower).substr(start, dot == std::string::npos ? dot : dot - start);
+    if (label.empty()) {
+      return std::nullopt;  // `..`, or a leading or trailing dot
+    }
+    std::string token;
+    for (const char c : label) {
+      if (c == '-') {
+        token += "zdash";
+      } else if (c == '_') {
+        token += "zunder";
+      } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+        token += c;
+      } else {
+        return std::nullopt;  // the tokenizer would split here, or fold it
+      }
+    }
+    append_quoted(phrase, token);
+    phrase += " + ";
+    if (dot == std::string::npos) {
+      break;
+    }
+    start = dot + 1;
+  }
+  phrase += "\"zhoste\")";
+  return phrase;
+}
+
+}  // namespace
+
+std::optional<std::string> facet_filter(const entry_filter& filter, std::int64_t status_low,
+                                        std::int64_t status_high,
+                                        const std::vector<std::string>* domain_hosts) {
+  std::vector<std::string> terms;
+  const auto token = [&](const std::string& text) {
+    std::string term = "facets : ";
+    append_quoted(term, text);
+    terms.push_back(std::move(term));
+  };
+  if (filter.host) {
+    const std::string domain = ascii_case(std::string_view(*filter.host).substr(2), false);
+    const auto dot = domain.find('.');
+    if (filter.host->starts_with("*.") && dot != std::string::npos && dot != 0 &&
+        dot + 1 < domain.size() && domain.find('.', dot + 1) == std::string::npos) {
+      // Two labels: the host's last two labels are these exactly.
+      token("hd" + hex(domain));
+    } else if (filter.host->starts_with("*.") && domain_hosts != nullptr) {
+      // One token per host: a merge of their lists, where the phrase of labels checks positions
+      // in every entry of the session (`com` is in all of them).
+      std::string any = "facets : (";
+      for (const auto& host : *domain_hosts) {
+        any += any.ends_with("(") ? "" : " OR ";
+        append_quoted(any, "hx" + hex(host));
+      }
+      any += domain_hosts->empty() ? "\"zhoste\" NOT \"zhoste\")" : ")";
+      terms.push_back(std::move(any));
+    } else if (filter.host->starts_with("*.")) {
+      auto phrase = domain_phrase(std::string_view(*filter.host).substr(2));
+      if (!phrase) {
+        return std::nullopt;
+      }
+      terms.push_back(std::move(*phrase));
+    } else {
+      token("hx" + hex(ascii_case(*filter.host, false)));
+    }
+  }
+  if (filter.method) {
+    token("mx" + hex(ascii_case(*filter.method, true)));
+  }
+  if (filter.status) {
+    if (status_low <= 0) {
+      return std::nullopt;  // the facet says 0 for no response, where the column is NULL
+    }
+    token(status_low == status_high ? "s" + std::to_string(status_low)
+                                    : "c" + std::to_string(status_low / 100) + "xx");
+  }
+  if (filter.http_version) {
+    token("vx" + hex(*filter.http_version));
+  }
+  if (filter.is_websocket) {
+    token(*filter.is_websocket ? "w1" : "w0");
+  }
+  if (filter.error) {
+    token(*filter.error ? "e1" : "e0");
+  }
+  if (terms.empty()) {
+    return std::nullopt;
+  }
+  std::string out;
+  for (const auto& term : terms) {
+    out += out.empty() ? "" : " AND ";
+    out += term;
+  }
   return out;
 }
 

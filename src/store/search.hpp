@@ -8,6 +8,7 @@
 //                        entries_fts (session token + URL and header text), entry_counts
 //   catalog:             q ──fts_phrase()──► MATCH expression ──► row ids
 
+#include "hark/store/catalog.hpp"
 #include "hark/store/database.hpp"
 
 #include <cstdint>
@@ -38,5 +39,16 @@ std::optional<std::string> fts_phrase(database& db, std::string_view q);
 
 /** `session : "<id without hyphens>"`: the FTS5 expression for one session's entries. */
 std::string session_filter(std::string_view session_id);
+
+/** The value filters of `filter` (host, method, status, HTTP version, WebSocket, error) as an
+ *  FTS5 expression over the facets column (the entry_search view in database.cpp), matching
+ *  exactly the entries the SQL filters match; `status_low`/`status_high` is the status filter's
+ *  range. A domain pattern (`*.x`) is the hosts `domain_hosts` lists when given (the session's
+ *  hosts it matches), else the host's last labels. nullopt when a filter has no exact facet form
+ *  (a domain pattern with characters other than letters, digits, `.`, `-` and `_`; a status of
+ *  0) or when there is no value filter. */
+std::optional<std::string> facet_filter(const entry_filter& filter, std::int64_t status_low,
+                                        std::int64_t status_high,
+                                        const std::vector<std::string>* domain_hosts = nullptr);
 
 }  // namespace hark::store

@@ -125,6 +125,17 @@ class search : public ::testing::Test {
 
   void expect_index_intact() {
     expect_stats_exact(session_.id);
+    // Every entry has one token of each facet kind: a delete that gave FTS5 other values than
+    // it indexed (the trigger and the entry_search view disagreeing) leaves some behind.
+    const auto indexed = query_int(
+        db_, "SELECT count(*) FROM entries WHERE row <= (SELECT indexed_row FROM search_state)");
+    for (const char* kind : {"mx", "vx", "s", "c", "w", "e", "hx", "hd", "zhostb", "zhoste"}) {
+      EXPECT_EQ(query_int(db_, std::string("SELECT count(*) FROM entries_fts WHERE entries_fts "
+                                           "MATCH 'facets : ") +
+                                   kind + "*'"),
+                indexed)
+          << kind;
+    }
     EXPECT_NO_THROW(db_.exec("INSERT INTO entries_fts (entries_fts) VALUES ('integrity-check')"));
     EXPECT_EQ(query_int(db_, "SELECT indexed_row FROM search_state"),
               query_int(db_, "SELECT coalesce(max(row), 0) FROM entries"));
@@ -514,7 +525,8 @@ TEST_F(search, listings_agree_with_a_brute_force_evaluation) {
     std::vector<std::string> words;
     int index = 0;  // started at t0 + index ms
   };
-  static const std::vector<std::string> hosts = {"a.example.com", "b.example.com", "c.test"};
+  static const std::vector<std::string> hosts = {"a.example.com", "b.example.com", "c.test",
+                                                 "x.a.example.com", "a-example.com"};
   static const std::vector<std::string> methods = {"GET", "get", "POST", "PUT", "PATCH"};
   static const std::vector<std::string> versions = {"HTTP/1.1", "HTTP/2", "HTTP/1.0"};
   static const std::vector<int> statuses = {0, 200, 204, 404, 500, 101};
@@ -527,7 +539,7 @@ TEST_F(search, listings_agree_with_a_brute_force_evaluation) {
     return static_cast<std::size_t>((seed >> 33) % n);
   };
   for (int i = 0; i < 300; ++i) {
-    model m{hosts[next(3)],
+    model m{hosts[next(5)],
             methods[next(5)],
             versions[next(3)],
             statuses[next(6)],
@@ -569,6 +581,12 @@ TEST_F(search, listings_agree_with_a_brute_force_evaluation) {
   }
   expect_index_intact();
 
+  const auto lower = [](std::string s) {
+    for (auto& c : s) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return s;
+  };
   const auto upper = [](std::string s) {
     for (auto& c : s) {
       c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -600,7 +618,8 @@ TEST_F(search, listings_agree_with_a_brute_force_evaluation) {
   std::vector<entry_filter> filters;
   for (const std::optional<std::string>& host :
        {std::optional<std::string>{}, std::optional<std::string>{"a.example.com"},
-        std::optional<std::string>{"*.example.com"}}) {
+        std::optional<std::string>{"*.example.com"}, std::optional<std::string>{"*.a.example.com"},
+        std::optional<std::string>{"*.TEST"}}) {
     for (const std::optional<std::string>& method :
          {std::optional<std::string>{}, std::optional<std::string>{"GET"},
           std::optional<std::string>{"patch"}}) {
@@ -636,10 +655,11 @@ TEST_F(search, listings_agree_with_a_brute_force_evaluation) {
   for (const auto& f : filters) {
     names_t expected;
     for (const auto& [name, m] : models) {
+      const std::string host = f.host ? lower(*f.host) : "";
       const bool host_ok =
-          !f.host || (f.host->rfind("*.", 0) == 0
-                          ? m.host.ends_with(f.host->substr(1)) || m.host == f.host->substr(2)
-                          : m.host == *f.host);
+          !f.host ||
+          (host.rfind("*.", 0) == 0 ? m.host.ends_with(host.substr(1)) || m.host == host.substr(2)
+                                    : m.host == host);
       const bool method_ok = !f.method || upper(*f.method) == upper(m.method);
       const bool status_ok =
           !f.status || (*f.status == "2xx" ? m.status >= 200 && m.status < 300
