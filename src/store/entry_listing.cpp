@@ -176,7 +176,7 @@ where_clause entry_listing::filters(bool on_counts) const {
 
 std::optional<std::vector<std::string>> entry_listing::domain_hosts() {
   // The session's hosts as entry_counts has them: every host of an entry in the search index.
-  constexpr std::size_t max_hosts = 64;
+  constexpr std::size_t max_hosts = 256;
   const std::string domain = lowercase(filter_.host->substr(2));
   auto st = statement::cached(db_,
                               "SELECT DISTINCT host FROM entry_counts WHERE session_id = ?1 "
@@ -190,7 +190,7 @@ std::optional<std::vector<std::string>> entry_listing::domain_hosts() {
     hosts.push_back(st.column_string(0));
   }
   if (hosts.size() > max_hosts) {
-    return std::nullopt;  // many subdomains: the phrase of labels instead
+    return std::nullopt;  // too many subdomains for one expression: counted from the entries
   }
   return hosts;
 }

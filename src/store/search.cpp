@@ -161,41 +161,6 @@ std::string ascii_case(std::string_view text, bool upper) {
   return out;
 }
 
-/** `facets : ("<label>" + … + "zhoste")` for `*.domain`: the host's last labels are domain's. */
-std::optional<std::string> domain_phrase(std::string_view domain) {
-  const std::string lower = ascii_case(domain, false);
-  std::string phrase = "facets : (";
-  std::size_t start = 0;
-  for (;;) {
-    const std::size_t dot = lower.find('.', start);
-    const std::string_view label =
-        std::string_view(lower).substr(start, dot == std::string::npos ? dot : dot - start);
-    if (label.empty()) {
-      return std::nullopt;  // `..`, or a leading or trailing dot
-    }
-    std::string token;
-    for (const char c : label) {
-      if (c == '-') {
-        token += "zdash";
-      } else if (c == '_') {
-        token += "zunder";
-      } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
-        token += c;
-      } else {
-        return std::nullopt;  // the tokenizer would split here, or fold it
-      }
-    }
-    append_quoted(phrase, token);
-    phrase += " + ";
-    if (dot == std::string::npos) {
-      break;
-    }
-    start = dot + 1;
-  }
-  phrase += "\"zhoste\")";
-  return phrase;
-}
-
 }  // namespace
 
 std::optional<std::string> facet_filter(const entry_filter& filter, std::int64_t status_low,
@@ -214,7 +179,10 @@ std::optional<std::string> facet_filter(const entry_filter& filter, std::int64_t
         dot + 1 < domain.size() && domain.find('.', dot + 1) == std::string::npos) {
       // Two labels: the host's last two labels are these exactly.
       token("hd" + hex(domain));
-    } else if (filter.host->starts_with("*.") && domain_hosts != nullptr) {
+    } else if (filter.host->starts_with("*.")) {
+      if (domain_hosts == nullptr) {
+        return std::nullopt;
+      }
       // One token per host: a merge of their lists, where the phrase of labels checks positions
       // in every entry of the session (`com` is in all of them).
       std::string any = "facets : (";
@@ -222,14 +190,8 @@ std::optional<std::string> facet_filter(const entry_filter& filter, std::int64_t
         any += any.ends_with("(") ? "" : " OR ";
         append_quoted(any, "hx" + hex(host));
       }
-      any += domain_hosts->empty() ? "\"zhoste\" NOT \"zhoste\")" : ")";
+      any += domain_hosts->empty() ? "\"e0\" NOT \"e0\")" : ")";  // no host: nothing
       terms.push_back(std::move(any));
-    } else if (filter.host->starts_with("*.")) {
-      auto phrase = domain_phrase(std::string_view(*filter.host).substr(2));
-      if (!phrase) {
-        return std::nullopt;
-      }
-      terms.push_back(std::move(*phrase));
     } else {
       token("hx" + hex(ascii_case(*filter.host, false)));
     }
