@@ -4,6 +4,7 @@
 #include "hark/capture/event_hub.hpp"
 #include "hark/capture/process_resolver.hpp"
 #include "hark/capture/recorder.hpp"
+#include "hark/core/hex.hpp"
 #include "hark/core/time.hpp"
 #include "hark/core/version.hpp"
 #include "hark/layers/proxy_session.hpp"
@@ -70,13 +71,7 @@ std::string random_token() {
   if (RAND_bytes(bytes, sizeof bytes) != 1) {
     throw std::runtime_error("cannot generate an API token: RAND_bytes failed");
   }
-  std::string out;
-  for (unsigned char b : bytes) {
-    constexpr char hex[] = "0123456789abcdef";
-    out.push_back(hex[b >> 4]);
-    out.push_back(hex[b & 15]);
-  }
-  return out;
+  return to_hex(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
 }
 
 /** Thrown to end the daemon with exit code 1 and one clear line (SPEC §1). */

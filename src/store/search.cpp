@@ -2,6 +2,8 @@
 
 #include "statement.hpp"
 
+#include "hark/core/hex.hpp"
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -135,19 +137,6 @@ std::optional<std::string> fts_phrase(database& db, std::string_view q) {
 
 namespace {
 
-/** SQLite's hex(): two upper-case digits per byte. */
-std::string hex(std::string_view bytes) {
-  static constexpr char digits[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (const char c : bytes) {
-    const auto b = static_cast<unsigned char>(c);
-    out += digits[b >> 4];
-    out += digits[b & 0xF];
-  }
-  return out;
-}
-
 /** ASCII case mapping, as SQLite's upper() and lower() (and NOCASE) do it. */
 std::string ascii_case(std::string_view text, bool upper) {
   std::string out(text);
@@ -178,7 +167,7 @@ std::optional<std::string> facet_filter(const entry_filter& filter, std::int64_t
     if (filter.host->starts_with("*.") && dot != std::string::npos && dot != 0 &&
         dot + 1 < domain.size() && domain.find('.', dot + 1) == std::string::npos) {
       // Two labels: the host's last two labels are these exactly.
-      token("hd" + hex(domain));
+      token("hd" + to_hex(domain));
     } else if (filter.host->starts_with("*.")) {
       if (domain_hosts == nullptr) {
         return std::nullopt;
@@ -188,16 +177,16 @@ std::optional<std::string> facet_filter(const entry_filter& filter, std::int64_t
       std::string any = "facets : (";
       for (const auto& host : *domain_hosts) {
         any += any.ends_with("(") ? "" : " OR ";
-        append_quoted(any, "hx" + hex(host));
+        append_quoted(any, "hx" + to_hex(host));
       }
       any += domain_hosts->empty() ? "\"e0\" NOT \"e0\")" : ")";  // no host: nothing
       terms.push_back(std::move(any));
     } else {
-      token("hx" + hex(ascii_case(*filter.host, false)));
+      token("hx" + to_hex(ascii_case(*filter.host, false)));
     }
   }
   if (filter.method) {
-    token("mx" + hex(ascii_case(*filter.method, true)));
+    token("mx" + to_hex(ascii_case(*filter.method, true)));
   }
   if (filter.status) {
     if (status_low <= 0) {
@@ -207,7 +196,7 @@ std::optional<std::string> facet_filter(const entry_filter& filter, std::int64_t
                                     : "c" + std::to_string(status_low / 100) + "xx");
   }
   if (filter.http_version) {
-    token("vx" + hex(*filter.http_version));
+    token("vx" + to_hex(*filter.http_version));
   }
   if (filter.is_websocket) {
     token(*filter.is_websocket ? "w1" : "w0");

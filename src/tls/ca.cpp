@@ -2,6 +2,7 @@
 
 #include "openssl_util.hpp"
 
+#include "hark/core/hex.hpp"
 #include "hark/core/time.hpp"
 
 #include <fcntl.h>
@@ -68,13 +69,7 @@ std::string random_hex(std::size_t bytes) {
   if (bytes > raw.size() || RAND_bytes(raw.data(), static_cast<int>(bytes)) != 1) {
     throw_openssl("cannot get random bytes");
   }
-  constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (std::size_t i = 0; i < bytes; ++i) {
-    out += digits[raw[i] >> 4];
-    out += digits[raw[i] & 0x0f];
-  }
-  return out;
+  return to_hex(std::string_view(reinterpret_cast<const char*>(raw.data()), bytes));
 }
 
 std::string host_name() {

@@ -3,6 +3,8 @@
 // language) and the hex/printable renderings of the TLS connection log. Hand-written: the
 // vectors and integers of TLS are a few lines each, and OpenSSL's PACKET API is internal.
 
+#include "hark/core/hex.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -88,17 +90,7 @@ class reader {
   std::string_view bytes_;
 };
 
-inline std::string to_hex(std::string_view bytes) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (const char c : bytes) {
-    const auto byte = static_cast<unsigned char>(c);
-    out += digits[byte >> 4];
-    out += digits[byte & 0x0f];
-  }
-  return out;
-}
+using hark::to_hex;
 
 /** Bytes a client chose (SNI, ALPN names) as JSON-safe text: printable ASCII as is, any other
  *  byte as `\xHH`, since nlohmann::json refuses to serialize invalid UTF-8. */
