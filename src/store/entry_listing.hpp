@@ -5,13 +5,17 @@
 // a few milliseconds, so neither is left to a scan of the entries (about 3 KiB each):
 //
 //   total  filters on host, method, status, HTTP version, WebSocket, error: a sum over
-//          entry_counts (migration 3); with `q` alone: a count inside the search index; with
-//          time bounds or `q` and other filters: a count over the entries SQLite picks an
-//          index for.
+//          entry_counts (migration 3); with `q`, alone or with those filters (as facet
+//          tokens): a count inside the search index; `q` with time bounds: the entries in the
+//          range intersected with q's matches there; time bounds alone: a count over the
+//          entries SQLite picks an index for.
 //   page   the index that reaches the first entries soonest, chosen from the exact counts:
 //          time order when matches are common, the host, status or unusual-value index when
 //          they are rare, and for `q` the search index (row ids in time order, or the matches
 //          themselves sorted when there are few).
+//
+// entry_listing.cpp plans and reads; entry_listing_search.cpp is the half that uses the search
+// index; listing_sql.hpp holds what both share.
 
 #include "cursor.hpp"
 
