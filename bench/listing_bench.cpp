@@ -32,8 +32,8 @@ using hark::capture::entry_record;
 using hark::store::entry_filter;
 
 // Bump when the generated traffic or the schema's contents change, so that cached databases are
-// rebuilt (2: durations in entry_counts; 3-5: the filter facets in the search index).
-constexpr int data_version = 5;
+// rebuilt (2: durations in entry_counts; 3-6: the filter facets in the search index).
+constexpr int data_version = 6;
 constexpr std::int64_t rare_every = 50'000;               // 20 rare entries per million
 constexpr std::int64_t start_us = 1'793'577'600'000'000;  // 2026-11-01T00:00:00Z
 

@@ -133,17 +133,12 @@ CREATE TABLE search_state (indexed_row INTEGER NOT NULL);  -- exactly one row
 -- builds the same tokens for a filter, and docs/decisions.md says why these):
 --   mx<hex of the method in upper case>   vx<hex of the HTTP version>   s<status, 0 for none>
 --   c<status / 100>xx   w<0|1 WebSocket>   e<0|1 failed>   hx<hex of the host>
---   hd<hex of the host's last two labels: `*.example.com` is one token>
--- The last two labels: rtrim() by the host's own characters without its dots strips its last
--- label and stops at the dot before it; done twice, what remains is what comes before them.
 -- The delete trigger below repeats the expression for the old row: keep the two the same.
 CREATE VIEW entry_search AS SELECT
   row, replace(session_id, '-', '') AS session, search_text AS text,
   'mx' || hex(upper(method)) || ' vx' || hex(http_version) || ' s' || coalesce(status, 0) ||
     ' c' || (coalesce(status, 0) / 100) || 'xx w' || is_websocket || ' e' ||
-    (error_code IS NOT NULL) || ' hx' || hex(host) || ' hd' ||
-    hex(substr(host, length(rtrim(rtrim(rtrim(host, replace(host, '.', '')), '.'),
-      replace(rtrim(rtrim(host, replace(host, '.', '')), '.'), '.', ''))) + 1)) AS facets
+    (error_code IS NOT NULL) || ' hx' || hex(host) AS facets
   FROM entries;
 
 CREATE TRIGGER entries_unindex AFTER DELETE ON entries BEGIN
@@ -151,10 +146,7 @@ CREATE TRIGGER entries_unindex AFTER DELETE ON entries BEGIN
     SELECT 'delete', old.row, replace(old.session_id, '-', ''), old.search_text,
       'mx' || hex(upper(old.method)) || ' vx' || hex(old.http_version) || ' s' ||
         coalesce(old.status, 0) || ' c' || (coalesce(old.status, 0) / 100) || 'xx w' ||
-        old.is_websocket || ' e' || (old.error_code IS NOT NULL) || ' hx' || hex(old.host) ||
-        ' hd' || hex(substr(old.host, length(rtrim(rtrim(rtrim(old.host, replace(old.host, '.',
-          '')), '.'), replace(rtrim(rtrim(old.host, replace(old.host, '.', '')), '.'), '.', ''))) +
-          1))
+        old.is_websocket || ' e' || (old.error_code IS NOT NULL) || ' hx' || hex(old.host)
     WHERE old.row <= (SELECT indexed_row FROM search_state);
   UPDATE entry_counts SET entries = entries - 1, timed = timed - (old.duration_ms IS NOT NULL),
                           duration_ms = duration_ms - coalesce(old.duration_ms, 0)

@@ -162,18 +162,11 @@ std::optional<std::string> facet_filter(const entry_filter& filter, std::int64_t
     terms.push_back(std::move(term));
   };
   if (filter.host) {
-    const std::string domain = ascii_case(std::string_view(*filter.host).substr(2), false);
-    const auto dot = domain.find('.');
-    if (filter.host->starts_with("*.") && dot != std::string::npos && dot != 0 &&
-        dot + 1 < domain.size() && domain.find('.', dot + 1) == std::string::npos) {
-      // Two labels: the host's last two labels are these exactly.
-      token("hd" + to_hex(domain));
-    } else if (filter.host->starts_with("*.")) {
+    if (filter.host->starts_with("*.")) {
       if (domain_hosts == nullptr) {
         return std::nullopt;
       }
-      // One token per host: a merge of their lists, where the phrase of labels checks positions
-      // in every entry of the session (`com` is in all of them).
+      // The session's hosts under the domain, one token each.
       std::string any = "facets : (";
       for (const auto& host : *domain_hosts) {
         any += any.ends_with("(") ? "" : " OR ";

@@ -43,10 +43,9 @@ std::string session_filter(std::string_view session_id);
 /** The value filters of `filter` (host, method, status, HTTP version, WebSocket, error) as an
  *  FTS5 expression over the facets column (the entry_search view in database.cpp), matching
  *  exactly the entries the SQL filters match; `status_low`/`status_high` is the status filter's
- *  range. A domain pattern (`*.x`) of two labels is one token; of one or more than two, the hosts
- *  `domain_hosts` lists (the session's hosts it matches). nullopt when a filter has no facet form
- *  (such a domain pattern without `domain_hosts`; a status of 0) or when there is no value
- *  filter. */
+ *  range. A domain pattern (`*.x`) is the hosts `domain_hosts` lists (the session's hosts it
+ *  matches). nullopt when a filter has no facet form (a domain pattern without `domain_hosts`;
+ *  a status of 0) or when there is no value filter. */
 std::optional<std::string> facet_filter(const entry_filter& filter, std::int64_t status_low,
                                         std::int64_t status_high,
                                         const std::vector<std::string>* domain_hosts = nullptr);

@@ -129,7 +129,7 @@ class search : public ::testing::Test {
     // it indexed (the trigger and the entry_search view disagreeing) leaves some behind.
     const auto indexed = query_int(
         db_, "SELECT count(*) FROM entries WHERE row <= (SELECT indexed_row FROM search_state)");
-    for (const char* kind : {"mx", "vx", "s", "c", "w", "e", "hx", "hd"}) {
+    for (const char* kind : {"mx", "vx", "s", "c", "w", "e", "hx"}) {
       EXPECT_EQ(query_int(db_, std::string("SELECT count(*) FROM entries_fts WHERE entries_fts "
                                            "MATCH 'facets : ") +
                                    kind + "*'"),
