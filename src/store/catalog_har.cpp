@@ -176,10 +176,7 @@ std::optional<import_result> catalog::import_entries(const import_target& target
     ++imported;
     bytes += row.request_bytes + row.response_bytes;
   }
-  auto totals = statement::cached(db_,
-                                  "UPDATE sessions SET traffic_count = traffic_count + ?2, "
-                                  "total_bytes = total_bytes + ?3 WHERE id = ?1");
-  totals.bind(1, *session_id).bind(2, static_cast<std::int64_t>(imported)).bind(3, bytes).run();
+  add_session_totals(db_, *session_id, static_cast<std::int64_t>(imported), bytes);
   auto updated = load_session(db_, *session_id);
   tx.commit();
   return import_result{std::move(*updated), imported};

@@ -104,6 +104,9 @@ bool entry_listing::match_candidates() {
   if (search_ != text_search::index || (!has_time_filters() && !has_value_filters())) {
     return false;
   }
+  if (facets_ && !has_time_filters()) {
+    return false;  // the index counts q and the value filters alone (total())
+  }
   constexpr std::size_t few = std::size_t{1} << 16;
   constexpr std::size_t most = std::size_t{1} << 21;  // 32 MiB of candidates at most
   where_clause w = unindexed_filters();

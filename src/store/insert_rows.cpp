@@ -36,10 +36,7 @@ class transaction_totals {
 
   void write(database& db) const {
     for (const auto& [id, t] : sessions_) {
-      auto st = statement::cached(db,
-                                  "UPDATE sessions SET traffic_count = traffic_count + ?2, "
-                                  "total_bytes = total_bytes + ?3 WHERE id = ?1");
-      st.bind_text_static(1, id).bind(2, t.count).bind(3, t.bytes).run();
+      add_session_totals(db, id, t.count, t.bytes);
     }
     for (const auto& [key, n] : counts_) {
       auto st = statement::cached(
@@ -100,6 +97,14 @@ std::size_t row_bytes(const entry_row& row) {
 }
 
 }  // namespace
+
+void add_session_totals(database& db, std::string_view session_id, std::int64_t count,
+                        std::int64_t bytes) {
+  auto st = statement::cached(db,
+                              "UPDATE sessions SET traffic_count = traffic_count + ?2, "
+                              "total_bytes = total_bytes + ?3 WHERE id = ?1");
+  st.bind_text_static(1, session_id).bind(2, count).bind(3, bytes).run();
+}
 
 row_inserter::row_inserter(database& db, const std::string& text)
     : db_(db),

@@ -44,6 +44,11 @@ class row_inserter {
   bool last_session_exists_ = false;
 };
 
+/** Adds `count` entries and `bytes` body bytes to the session's trafficCount and totalBytes, in
+ *  the transaction that inserted them (the writer's, the HAR import's). */
+void add_session_totals(database& db, std::string_view session_id, std::int64_t count,
+                        std::int64_t bytes);
+
 struct insert_outcome {
   std::size_t committed = 0;  ///< rows whose transaction committed (written or skipped)
   std::uint64_t written = 0;  ///< entries inserted by those transactions
