@@ -125,9 +125,13 @@ run_ctest() {
   (cd "$dir" && ctest --output-on-failure -j2 --timeout 600)
 }
 
-# A short libFuzzer run of the ClientHello reader (tests/fuzz), built with clang in build/fuzz.
+# The libFuzzer targets of tests/fuzz that the test command runs, HARK_FUZZ_SECONDS each.
+FUZZ_TARGETS="hark_client_hello_fuzz"
+
+# A short libFuzzer run of every target in FUZZ_TARGETS, built with clang in build/fuzz. Each
+# target keeps its corpus in build/fuzz/corpus/<target>, so a second run starts where one ended.
 run_fuzz() {
-  local dir seconds=${HARK_FUZZ_SECONDS:-30}
+  local dir seconds=${HARK_FUZZ_SECONDS:-20} target rc=0
   dir=$(build_dir fuzz)
   if ! command -v clang++-14 >/dev/null 2>&1; then
     log "fuzz: clang++-14 missing"
@@ -135,14 +139,21 @@ run_fuzz() {
   fi
   log "fuzz: building $dir"
   cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_CXX_COMPILER=clang++-14 -DHARK_BUILD_APP=OFF -DHARK_BUILD_BENCH=OFF \
-    -DHARK_MODULES="core;tls" >/dev/null || return
-  cmake --build "$dir" --target hark_client_hello_fuzz -j "$(nproc)" || return
-  mkdir -p "$dir/corpus"
-  log "fuzz: ${seconds} s of hark_client_hello_fuzz"
-  "$dir/tests/fuzz/hark_client_hello_fuzz" -max_total_time="$seconds" -print_final_stats=1 \
-    "$dir/corpus" 2>"$dir/fuzz.log" || { tail -n 40 "$dir/fuzz.log" >&2; return 1; }
-  grep -E '^(stat::number_of_executed_units|Done)' "$dir/fuzz.log" >&2 || true
+    -DCMAKE_CXX_COMPILER=clang++-14 -DHARK_BUILD_APP=OFF -DHARK_BUILD_BENCH=OFF >/dev/null || return
+  # shellcheck disable=SC2086 # the list is word-split on purpose
+  cmake --build "$dir" --target $FUZZ_TARGETS -j "$(nproc)" || return
+  for target in $FUZZ_TARGETS; do
+    mkdir -p "$dir/corpus/$target"
+    log "fuzz: ${seconds} s of $target"
+    if ! "$dir/tests/fuzz/$target" -max_total_time="$seconds" -print_final_stats=1 \
+      "$dir/corpus/$target" 2>"$dir/$target.log"; then
+      tail -n 40 "$dir/$target.log" >&2
+      rc=1
+      continue
+    fi
+    grep -E '^(stat::number_of_executed_units|Done)' "$dir/$target.log" >&2 || true
+  done
+  return "$rc"
 }
 
 cmd_test() {
