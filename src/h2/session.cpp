@@ -13,7 +13,7 @@ namespace hark::h2 {
 namespace {
 
 /** pending_output() gathers frames up to this many bytes: one large socket write. */
-constexpr std::size_t output_bound = 64 * 1024;
+constexpr std::size_t output_bound = std::size_t{64} * 1024;
 
 struct option_deleter {
   void operator()(nghttp2_option* o) const noexcept { nghttp2_option_del(o); }
@@ -60,7 +60,7 @@ std::unique_ptr<nghttp2_option, option_deleter> make_options(const settings& s) 
                                              std::uint64_t{s.reset_rate} * 2 + 1);
   // Heads relayed from the other side may be as large as Hark accepts there.
   nghttp2_option_set_max_send_header_block_length(
-      raw, std::max<std::size_t>(64 * 1024, std::size_t{s.max_header_list_size} * 2));
+      raw, std::max<std::size_t>(std::size_t{64} * 1024, std::size_t{s.max_header_list_size} * 2));
   return opt;
 }
 

@@ -4,7 +4,6 @@
 #include "session_callbacks.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <new>
 
 namespace hark::h2 {
@@ -330,7 +329,7 @@ ssize_t session_callbacks::read_data(nghttp2_session* ng, std::int32_t stream, s
     }
     session::stream_state& st = it->second;
     const std::size_t n = std::min(length, st.send_queue.size() - st.send_offset);
-    std::memcpy(buf, st.send_queue.data() + st.send_offset, n);
+    std::copy_n(st.send_queue.data() + st.send_offset, n, reinterpret_cast<char*>(buf));
     st.send_offset += n;
     if (st.send_offset == st.send_queue.size()) {
       st.send_queue.clear();

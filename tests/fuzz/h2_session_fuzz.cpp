@@ -34,8 +34,11 @@ void check(bool condition) {
 }
 
 header_list request(std::string path) {
-  return {{":method", "POST"}, {":scheme", "https"}, {":authority", "fuzz.test"},
-          {":path", std::move(path)}, {"content-type", "application/grpc"}};
+  return {{":method", "POST"},
+          {":scheme", "https"},
+          {":authority", "fuzz.test"},
+          {":path", std::move(path)},
+          {"content-type", "application/grpc"}};
 }
 
 /** Server role: answers a request head the way `style` says. */

@@ -232,7 +232,9 @@ class session {
   /** The peer's value of a setting (its default until the peer's SETTINGS arrive). */
   std::uint32_t remote_setting(nghttp2_settings_id id) const;
 
-  /** Streams with state in this session (open, half closed or reserved). */
+  /** Streams with state in this session: open, half closed, reserved, and requests submitted
+   *  but waiting for a slot under the peer's MAX_CONCURRENT_STREAMS. A shared upstream
+   *  connection has room while this is below remote_setting(MAX_CONCURRENT_STREAMS). */
   std::size_t open_streams() const noexcept { return streams_.size(); }
 
   /** The error code of the GOAWAY Hark sent, once framed; nullopt before. */

@@ -101,6 +101,7 @@ TEST_F(raw_server, rapid_reset_ends_the_connection_with_enhance_your_calm) {
   EXPECT_NE(result.reason.find("rapid reset"), std::string::npos);
   EXPECT_EQ(goaway_code(out), NGHTTP2_ENHANCE_YOUR_CALM);
   EXPECT_FALSE(server->want_read());
+  EXPECT_FALSE(server->want_write());
 }
 
 TEST_F(raw_server, resets_within_the_budget_are_fine) {
@@ -127,6 +128,7 @@ TEST_F(raw_server, streams_beyond_the_limit_are_refused) {
   EXPECT_EQ(rst_code(out, 1), std::nullopt);
   EXPECT_EQ(goaway_code(out), std::nullopt);
   EXPECT_EQ(events_of<headers_event>(*server).size(), 2u);
+  EXPECT_EQ(server->open_streams(), 2u);  // nothing kept of the refused stream
 }
 
 TEST_F(raw_server, streams_beyond_an_acknowledged_limit_end_the_connection) {
@@ -174,6 +176,7 @@ TEST_F(raw_server, extended_connect_when_disabled_resets_only_the_stream) {
   EXPECT_TRUE(result.ok);
   EXPECT_EQ(rst_code(out, 1), NGHTTP2_PROTOCOL_ERROR);
   EXPECT_TRUE(events_of<headers_event>(*server).empty());
+  EXPECT_EQ(server->open_streams(), 0u);
 }
 
 // ---- oversized heads, between two sessions ----
