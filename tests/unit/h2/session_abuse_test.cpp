@@ -11,7 +11,7 @@ using hark::capture::header_list;
 constexpr std::uint8_t end_headers = NGHTTP2_FLAG_END_HEADERS;
 constexpr std::uint8_t end_both = NGHTTP2_FLAG_END_HEADERS | NGHTTP2_FLAG_END_STREAM;
 
-struct raw_server : ::testing::Test {
+struct h2_session_abuse : ::testing::Test {
   settings cfg;
   std::optional<session> server;
   receive_result result;
@@ -25,7 +25,7 @@ struct raw_server : ::testing::Test {
   }
 };
 
-TEST_F(raw_server, a_bad_preface_is_a_protocol_error) {
+TEST_F(h2_session_abuse, a_bad_preface_is_a_protocol_error) {
   feed("GET / HTTP/1.1\r\nHost: example.test\r\n\r\n");
   EXPECT_FALSE(result.ok);
   EXPECT_FALSE(result.reason.empty());
@@ -34,20 +34,20 @@ TEST_F(raw_server, a_bad_preface_is_a_protocol_error) {
   EXPECT_EQ(server->receive(client_preface()).consumed, 0u);
 }
 
-TEST_F(raw_server, data_on_stream_zero_is_a_protocol_error) {
+TEST_F(h2_session_abuse, data_on_stream_zero_is_a_protocol_error) {
   feed(client_preface() + frame(NGHTTP2_DATA, 0, 0, "x"));
   EXPECT_FALSE(result.ok);
   EXPECT_EQ(goaway_code(out), NGHTTP2_PROTOCOL_ERROR);
   EXPECT_FALSE(server->want_read());
 }
 
-TEST_F(raw_server, a_settings_frame_of_bad_length_is_a_frame_size_error) {
+TEST_F(h2_session_abuse, a_settings_frame_of_bad_length_is_a_frame_size_error) {
   feed(client_preface() + frame(NGHTTP2_SETTINGS, 0, 0, "12345"));
   EXPECT_FALSE(result.ok);
   EXPECT_EQ(goaway_code(out), NGHTTP2_FRAME_SIZE_ERROR);
 }
 
-TEST_F(raw_server, a_well_formed_request_is_served) {
+TEST_F(h2_session_abuse, a_well_formed_request_is_served) {
   feed(client_preface() + settings_ack() +
        frame(NGHTTP2_HEADERS, end_both, 1, hpack_block(get_request())));
   EXPECT_TRUE(result.ok);
@@ -57,7 +57,7 @@ TEST_F(raw_server, a_well_formed_request_is_served) {
   EXPECT_EQ(heads[0].fields, get_request());
 }
 
-TEST_F(raw_server, an_hpack_bomb_ends_the_connection_with_enhance_your_calm) {
+TEST_F(h2_session_abuse, an_hpack_bomb_ends_the_connection_with_enhance_your_calm) {
   // One 4 000-byte entry added to the dynamic table, then referenced 4 000 times by one byte
   // each (index 62): 8 KiB on the wire decoding to 16 MB of header fields.
   std::string block = hpack_block(get_request());
@@ -70,7 +70,7 @@ TEST_F(raw_server, an_hpack_bomb_ends_the_connection_with_enhance_your_calm) {
   EXPECT_TRUE(events_of<headers_event>(*server).empty());
 }
 
-TEST_F(raw_server, a_continuation_flood_ends_the_connection) {
+TEST_F(h2_session_abuse, a_continuation_flood_ends_the_connection) {
   std::string bytes =
       client_preface() + settings_ack() +
       frame(NGHTTP2_HEADERS, NGHTTP2_FLAG_END_STREAM, 1, hpack_block(get_request()));
@@ -93,7 +93,7 @@ std::string open_and_reset(int pairs) {
   return bytes;
 }
 
-TEST_F(raw_server, rapid_reset_ends_the_connection_with_enhance_your_calm) {
+TEST_F(h2_session_abuse, rapid_reset_ends_the_connection_with_enhance_your_calm) {
   cfg.reset_burst = 20;
   cfg.reset_rate = 1;
   feed(open_and_reset(40));
@@ -104,7 +104,7 @@ TEST_F(raw_server, rapid_reset_ends_the_connection_with_enhance_your_calm) {
   EXPECT_FALSE(server->want_write());
 }
 
-TEST_F(raw_server, resets_within_the_budget_are_fine) {
+TEST_F(h2_session_abuse, resets_within_the_budget_are_fine) {
   cfg.reset_burst = 20;
   cfg.reset_rate = 1;
   feed(open_and_reset(15));
@@ -114,7 +114,7 @@ TEST_F(raw_server, resets_within_the_budget_are_fine) {
   EXPECT_EQ(server->open_streams(), 0u);
 }
 
-TEST_F(raw_server, streams_beyond_the_limit_are_refused) {
+TEST_F(h2_session_abuse, streams_beyond_the_limit_are_refused) {
   cfg.max_concurrent_streams = 2;
   // The client has not acknowledged the limit yet (RFC 9113 §5.1.2 allows the race): the third
   // stream is refused alone, the connection goes on.
@@ -131,7 +131,7 @@ TEST_F(raw_server, streams_beyond_the_limit_are_refused) {
   EXPECT_EQ(server->open_streams(), 2u);  // nothing kept of the refused stream
 }
 
-TEST_F(raw_server, streams_beyond_an_acknowledged_limit_end_the_connection) {
+TEST_F(h2_session_abuse, streams_beyond_an_acknowledged_limit_end_the_connection) {
   cfg.max_concurrent_streams = 2;
   std::string bytes = client_preface() + settings_ack();
   for (std::int32_t id : {1, 3, 5}) {
@@ -142,7 +142,7 @@ TEST_F(raw_server, streams_beyond_an_acknowledged_limit_end_the_connection) {
   EXPECT_EQ(goaway_code(out), NGHTTP2_PROTOCOL_ERROR);
 }
 
-TEST_F(raw_server, a_ping_flood_ends_the_connection_with_enhance_your_calm) {
+TEST_F(h2_session_abuse, a_ping_flood_ends_the_connection_with_enhance_your_calm) {
   cfg.max_outbound_ack = 100;
   std::string bytes = client_preface() + settings_ack();
   for (int i = 0; i < 300; ++i) {
@@ -153,7 +153,7 @@ TEST_F(raw_server, a_ping_flood_ends_the_connection_with_enhance_your_calm) {
   EXPECT_EQ(goaway_code(out), NGHTTP2_ENHANCE_YOUR_CALM);
 }
 
-TEST_F(raw_server, a_settings_flood_ends_the_connection_with_enhance_your_calm) {
+TEST_F(h2_session_abuse, a_settings_flood_ends_the_connection_with_enhance_your_calm) {
   cfg.max_outbound_ack = 100;
   std::string bytes = client_preface();
   for (int i = 0; i < 300; ++i) {
@@ -164,7 +164,7 @@ TEST_F(raw_server, a_settings_flood_ends_the_connection_with_enhance_your_calm) 
   EXPECT_EQ(goaway_code(out), NGHTTP2_ENHANCE_YOUR_CALM);
 }
 
-TEST_F(raw_server, extended_connect_when_disabled_resets_only_the_stream) {
+TEST_F(h2_session_abuse, extended_connect_when_disabled_resets_only_the_stream) {
   cfg.enable_connect_protocol = false;
   const header_list request{{":method", "CONNECT"},
                             {":protocol", "websocket"},
@@ -188,7 +188,8 @@ header_list big_fields(header_list fields) {
   return fields;
 }
 
-TEST(h2_oversized, a_request_head_over_the_limit_is_answered_431_and_the_connection_serves_on) {
+TEST(h2_session_oversized,
+     a_request_head_over_the_limit_is_answered_431_and_the_connection_serves_on) {
   session server(role::server, settings{});
   session client(role::client, settings{});
   pump(client, server);
@@ -210,7 +211,7 @@ TEST(h2_oversized, a_request_head_over_the_limit_is_answered_431_and_the_connect
   EXPECT_EQ(server.open_streams(), 1u);
 }
 
-TEST(h2_oversized, a_response_head_over_the_limit_resets_the_stream) {
+TEST(h2_session_oversized, a_response_head_over_the_limit_resets_the_stream) {
   session server(role::server, settings{});
   session client(role::client, settings{});
   pump(client, server);

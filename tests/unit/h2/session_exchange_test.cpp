@@ -7,7 +7,7 @@ using namespace hark::h2;
 using namespace hark::h2::test;
 using hark::capture::header_list;
 
-struct pair_fixture : ::testing::Test {
+struct h2_session_exchange : ::testing::Test {
   settings server_settings;
   settings client_settings;
   std::optional<session> server;
@@ -29,7 +29,7 @@ struct pair_fixture : ::testing::Test {
   }
 };
 
-TEST_F(pair_fixture, request_and_response_round_trip_in_wire_order) {
+TEST_F(h2_session_exchange, request_and_response_round_trip_in_wire_order) {
   start();
   const header_list request{
       {":method", "GET"},  {":scheme", "https"},        {":authority", "example.test"},
@@ -69,7 +69,7 @@ TEST_F(pair_fixture, request_and_response_round_trip_in_wire_order) {
   EXPECT_TRUE(client->want_read());
 }
 
-TEST_F(pair_fixture, the_client_preface_and_settings_come_first) {
+TEST_F(h2_session_exchange, the_client_preface_and_settings_come_first) {
   server.emplace(role::server, server_settings);
   client.emplace(role::client, client_settings);
   const std::string out = drain(*client);
@@ -87,7 +87,7 @@ TEST_F(pair_fixture, the_client_preface_and_settings_come_first) {
   EXPECT_EQ(server->remote_setting(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE), 4u << 20);
 }
 
-TEST_F(pair_fixture, trailers_follow_data_without_end_stream) {
+TEST_F(h2_session_exchange, trailers_follow_data_without_end_stream) {
   start();
   const header_list request{{":method", "POST"},
                             {":scheme", "http"},
@@ -127,7 +127,7 @@ TEST_F(pair_fixture, trailers_follow_data_without_end_stream) {
   EXPECT_EQ(shape, expected);
 }
 
-TEST_F(pair_fixture, trailers_reach_the_client_as_a_trailers_event) {
+TEST_F(h2_session_exchange, trailers_reach_the_client_as_a_trailers_event) {
   start();
   const std::int32_t id = client->submit_request(get_request(), true);
   pump(*client, *server);
@@ -147,7 +147,7 @@ TEST_F(pair_fixture, trailers_reach_the_client_as_a_trailers_event) {
   EXPECT_FALSE(data[0].end_stream);
 }
 
-TEST_F(pair_fixture, informational_heads_precede_the_final_response) {
+TEST_F(h2_session_exchange, informational_heads_precede_the_final_response) {
   start();
   const std::int32_t id = client->submit_request(get_request(), true);
   pump(*client, *server);
@@ -164,7 +164,7 @@ TEST_F(pair_fixture, informational_heads_precede_the_final_response) {
   EXPECT_TRUE(heads[1].end_stream);
 }
 
-TEST_F(pair_fixture, a_push_promise_reaches_a_client_that_allows_push) {
+TEST_F(h2_session_exchange, a_push_promise_reaches_a_client_that_allows_push) {
   client_settings.enable_push = true;
   start();
   const std::int32_t id = client->submit_request(get_request("/index.html"), true);
@@ -195,14 +195,14 @@ TEST_F(pair_fixture, a_push_promise_reaches_a_client_that_allows_push) {
   EXPECT_EQ(server->open_streams(), 0u);
 }
 
-TEST_F(pair_fixture, no_push_promise_when_the_client_disabled_push) {
+TEST_F(h2_session_exchange, no_push_promise_when_the_client_disabled_push) {
   start();
   const std::int32_t id = client->submit_request(get_request(), true);
   pump(*client, *server);
   EXPECT_EQ(server->submit_push_promise(id, get_request("/style.css")), 0);
 }
 
-TEST_F(pair_fixture, rst_stream_travels_both_ways_with_its_code) {
+TEST_F(h2_session_exchange, rst_stream_travels_both_ways_with_its_code) {
   start();
   const std::int32_t a = client->submit_request(get_request("/a"), false);
   const std::int32_t b = client->submit_request(get_request("/b"), false);
@@ -227,7 +227,7 @@ TEST_F(pair_fixture, rst_stream_travels_both_ways_with_its_code) {
   EXPECT_FALSE(client->submit_data(a, "x", true));
 }
 
-TEST_F(pair_fixture, goaway_carries_its_code_and_ends_new_requests) {
+TEST_F(h2_session_exchange, goaway_carries_its_code_and_ends_new_requests) {
   start();
   const std::int32_t id = client->submit_request(get_request(), false);
   pump(*client, *server);
@@ -250,7 +250,7 @@ TEST_F(pair_fixture, goaway_carries_its_code_and_ends_new_requests) {
   EXPECT_FALSE(client->want_write());
 }
 
-TEST_F(pair_fixture, extended_connect_when_the_server_enables_it) {
+TEST_F(h2_session_exchange, extended_connect_when_the_server_enables_it) {
   start();
   ASSERT_EQ(client->remote_setting(NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL), 1u);
   const header_list request{{":method", "CONNECT"},         {":protocol", "websocket"},
@@ -269,7 +269,7 @@ TEST_F(pair_fixture, extended_connect_when_the_server_enables_it) {
   EXPECT_EQ(events_of<data_event>(*client).size(), 1u);
 }
 
-TEST_F(pair_fixture, extended_connect_is_refused_when_the_server_did_not_enable_it) {
+TEST_F(h2_session_exchange, extended_connect_is_refused_when_the_server_did_not_enable_it) {
   server_settings.enable_connect_protocol = false;
   start();
   EXPECT_EQ(client->remote_setting(NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL), 0u);

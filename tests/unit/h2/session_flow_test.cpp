@@ -23,7 +23,7 @@ std::map<std::int32_t, std::size_t> received(session& client,
   return bytes;
 }
 
-struct flow_fixture : ::testing::Test {
+struct h2_session_flow : ::testing::Test {
   settings client_settings;
   std::optional<session> server;
   std::optional<session> client;
@@ -44,7 +44,7 @@ struct flow_fixture : ::testing::Test {
   }
 };
 
-TEST_F(flow_fixture, an_unconsumed_stream_window_stops_the_sender_until_consume) {
+TEST_F(h2_session_flow, an_unconsumed_stream_window_stops_the_sender_until_consume) {
   client_settings.stream_window = 65535;
   start();
   const std::int32_t id = download(200000);
@@ -67,7 +67,7 @@ TEST_F(flow_fixture, an_unconsumed_stream_window_stops_the_sender_until_consume)
   EXPECT_EQ(server->open_streams(), 0u);
 }
 
-TEST_F(flow_fixture, a_slow_reader_slows_only_its_own_stream) {
+TEST_F(h2_session_flow, a_slow_reader_slows_only_its_own_stream) {
   client_settings.stream_window = 64 * 1024;
   client_settings.connection_window = 1 << 20;
   start();
@@ -95,7 +95,7 @@ TEST_F(flow_fixture, a_slow_reader_slows_only_its_own_stream) {
   EXPECT_GT(received(*client)[slow], 0u);
 }
 
-TEST_F(flow_fixture, unconsumed_data_stays_within_two_connection_windows) {
+TEST_F(h2_session_flow, unconsumed_data_stays_within_two_connection_windows) {
   client_settings.stream_window = 256 * 1024;
   client_settings.connection_window = 512 * 1024;
   start();
@@ -128,7 +128,7 @@ TEST_F(flow_fixture, unconsumed_data_stays_within_two_connection_windows) {
   EXPECT_EQ(client->unconsumed(), 0u);
 }
 
-TEST_F(flow_fixture, data_submitted_later_resumes_a_deferred_stream) {
+TEST_F(h2_session_flow, data_submitted_later_resumes_a_deferred_stream) {
   start();
   const std::int32_t id = client->submit_request(get_request(), true);
   pump(*client, *server);
