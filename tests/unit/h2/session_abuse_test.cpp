@@ -82,6 +82,14 @@ TEST_F(h2_session_abuse, a_continuation_flood_ends_the_connection) {
   EXPECT_EQ(goaway_code(out), NGHTTP2_ENHANCE_YOUR_CALM);
 }
 
+TEST_F(h2_session_abuse, an_invalid_hpack_index_is_a_compression_error) {
+  // Indexed field 0x7f + 2^21: far beyond the static and dynamic tables (RFC 7541 §2.3.3).
+  feed(client_preface() + settings_ack() +
+       frame(NGHTTP2_HEADERS, end_both, 1, std::string("\xff\x80\x80\x80\x01", 5)));
+  EXPECT_FALSE(result.ok);
+  EXPECT_EQ(goaway_code(out), NGHTTP2_COMPRESSION_ERROR);
+}
+
 /** `pairs` streams each opened by HEADERS and at once cancelled by RST_STREAM. */
 std::string open_and_reset(int pairs) {
   std::string bytes = client_preface() + settings_ack();
@@ -177,6 +185,49 @@ TEST_F(h2_session_abuse, extended_connect_when_disabled_resets_only_the_stream) 
   EXPECT_EQ(rst_code(out, 1), NGHTTP2_PROTOCOL_ERROR);
   EXPECT_TRUE(events_of<headers_event>(*server).empty());
   EXPECT_EQ(server->open_streams(), 0u);
+}
+
+// ---- client role: what a broken origin sends ----
+
+/** A client-role session with GET / in flight on stream 1, fed `origin_bytes`. */
+std::pair<receive_result, std::vector<wire_frame>> origin_sends(const std::string& origin_bytes) {
+  session client(role::client, settings{});
+  EXPECT_EQ(client.submit_request(get_request(), true), 1);
+  drain(client);
+  receive_result r = client.receive(frame(NGHTTP2_SETTINGS, 0, 0, "") + origin_bytes);
+  return {r, frames_of(drain(client))};
+}
+
+TEST(h2_session_origin_abuse, a_push_the_client_did_not_allow_is_a_protocol_error) {
+  const auto [result, out] =
+      origin_sends(settings_ack() + frame(NGHTTP2_PUSH_PROMISE, end_headers, 1,
+                                          u32(2) + hpack_block(get_request("/p"))));
+  EXPECT_FALSE(result.ok);
+  EXPECT_EQ(goaway_code(out), NGHTTP2_PROTOCOL_ERROR);
+}
+
+TEST(h2_session_origin_abuse, a_push_before_the_origin_acknowledged_no_push_is_refused) {
+  const auto [result, out] = origin_sends(
+      frame(NGHTTP2_PUSH_PROMISE, end_headers, 1, u32(2) + hpack_block(get_request("/p"))));
+  // nghttp2 cancels the promised stream alone (RFC 9113 §8.4 allows CANCEL or REFUSED_STREAM).
+  EXPECT_TRUE(result.ok);
+  EXPECT_EQ(rst_code(out, 2), NGHTTP2_CANCEL);
+  EXPECT_EQ(goaway_code(out), std::nullopt);
+}
+
+TEST(h2_session_origin_abuse, a_response_on_a_stream_never_opened_is_a_protocol_error) {
+  const auto [result, out] =
+      origin_sends(frame(NGHTTP2_HEADERS, end_both, 3, hpack_block({{":status", "200"}})));
+  EXPECT_FALSE(result.ok);
+  EXPECT_EQ(goaway_code(out), NGHTTP2_PROTOCOL_ERROR);
+}
+
+TEST(h2_session_origin_abuse, a_response_without_status_resets_only_its_stream) {
+  const auto [result, out] =
+      origin_sends(frame(NGHTTP2_HEADERS, end_both, 1, hpack_block({{"server", "x"}})));
+  EXPECT_TRUE(result.ok);
+  EXPECT_EQ(rst_code(out, 1), NGHTTP2_PROTOCOL_ERROR);
+  EXPECT_EQ(goaway_code(out), std::nullopt);
 }
 
 // ---- oversized heads, between two sessions ----
