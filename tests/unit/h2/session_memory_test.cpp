@@ -109,6 +109,10 @@ TEST(h2_session_memory, one_hundred_thousand_streams_keep_constant_memory) {
   EXPECT_EQ(server.unconsumed(), 0u);
   // HPACK tables and buffers may settle a little differently; streams must not accumulate
   // (100 000 retained streams would be tens of megabytes).
+  RecordProperty("nghttp2_live_blocks_after_1k_streams", std::to_string(blocks));
+  RecordProperty("nghttp2_live_bytes_after_1k_streams", std::to_string(bytes));
+  RecordProperty("nghttp2_live_blocks_after_101k_streams", std::to_string(counter.live_blocks));
+  RecordProperty("nghttp2_live_bytes_after_101k_streams", std::to_string(counter.live_bytes));
   EXPECT_LE(counter.live_blocks, blocks + 8);
   EXPECT_LE(counter.live_bytes, bytes + 16 * 1024);
   EXPECT_EQ(client.submit_request(get_request(), true) % 2, 1);
