@@ -16,6 +16,7 @@
 #include "hark/net/duplex.hpp"
 #include "hark/net/watchdog.hpp"
 #include "hark/tls/client_hello.hpp"
+#include "hark/ws/deflate.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -59,9 +60,10 @@ enum class pump_status {
 struct response_outcome {
   bool keep_client = false;  ///< the client connection may carry another request
   bool reuse_upstream = false;
-  bool retryable = false;  ///< failed before any response byte on a reused connection
-  bool upgraded = false;   ///< 101: both sockets now form a raw tunnel
-  int status = 0;          ///< of the final response head, 0 when none arrived
+  bool retryable = false;         ///< failed before any response byte on a reused connection
+  bool upgraded = false;          ///< 101: both sockets now form a raw tunnel
+  int status = 0;                 ///< of the final response head, 0 when none arrived
+  ws::deflate_params ws_deflate;  ///< upgraded: permessage-deflate as the 101 negotiated it
   std::optional<capture::flow_error> error;
 };
 

@@ -2,6 +2,7 @@
 // relayed as they arrive, bytes forwarded verbatim after the heads, capture on the side.
 
 #include "client_session.hpp"
+#include "websocket_relay.hpp"
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -203,6 +204,7 @@ asio::awaitable<response_outcome> client_session::relay_response(capture::flow& 
   http1::write_response_head(head_out_, head, upgraded, directive);
   if (upgraded) {
     f.is_websocket = http1::iequals(http1::field_value(req.head().fields, "upgrade"), "websocket");
+    out.ws_deflate = ws::negotiated_deflate(head.fields);
     const bool ok = co_await write_client(head_out_);
     services_.sink.on_response_end(f, {});
     out.upgraded = ok;
@@ -261,6 +263,9 @@ asio::awaitable<bool> client_session::exchange(http1::request_parser& p, const e
   f.host = t.host;
   f.port = t.port;
   f.url = t.url;
+  if (p.upgrade() && is_websocket_upgrade(p.head().fields)) {
+    use_websocket_scheme(f);  // ws:// or wss://, as the client used it
+  }
   f.tls = tls_info_;
   f.timings.started_at = std::chrono::system_clock::now();
   f.started = steady::now();
@@ -362,7 +367,12 @@ asio::awaitable<bool> client_session::exchange(http1::request_parser& p, const e
   if (out.upgraded) {
     services_.metrics.count_request(protocol_of(f), out.status, false);
     sink.on_flow_end(f, {});
-    co_await relay_raw(std::move(*up));
+    if (f.is_websocket) {
+      co_await relay_websocket(client_io(), client_buf_, up->io(), upstream_buf_, sink, f,
+                               out.ws_deflate, services_.cfg.max_body_capture);
+    } else {
+      co_await relay_raw(std::move(*up));
+    }
     co_return false;
   }
   if (out.error && !f.timings.wait) {
