@@ -97,7 +97,7 @@ class WebSocketCaptureTest(unittest.TestCase):
         entry = self.hark.wait_for_entry(url)
         self.assertTrue(entry["isWebSocket"])
         self.assertEqual(entry["response"]["statusCode"], 101)
-        headers = {h["name"].lower(): h["value"] for h in entry["response"]["headers"]}
+        headers = {name.lower(): value for name, value in entry["response"]["headers"]}
         self.assertEqual(headers.get("upgrade", "").lower(), "websocket")
         self.assertEqual("permessage-deflate" in headers.get("sec-websocket-extensions", ""),
                          deflate)
