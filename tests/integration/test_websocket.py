@@ -177,3 +177,126 @@ class WebSocketCaptureTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+def ws_frame(opcode, payload, fin=True, mask=None, rsv=0, declared=None):
+    """One frame built by hand (RFC 6455 §5.2); `declared` overrides the length field (64-bit)."""
+    head = bytes([(0x80 if fin else 0) | rsv | opcode])
+    mask_bit = 0x80 if mask else 0
+    n = len(payload) if declared is None else declared
+    if declared is None and n < 126:
+        head += bytes([mask_bit | n])
+    elif declared is None and n < 65536:
+        head += bytes([mask_bit | 126]) + n.to_bytes(2, "big")
+    else:
+        head += bytes([mask_bit | 127]) + n.to_bytes(8, "big")
+    if mask:
+        payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        head += mask
+    return head + payload
+
+
+class RawWsOrigin:
+    """A hand-made WebSocket origin: answers the upgrade, sends `script` bytes, keeps every byte
+    it receives until the client closes."""
+
+    def __init__(self, script):
+        import socket
+        import threading
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(1)
+        self.port = self.listener.getsockname()[1]
+        self.script = script
+        self.received = b""
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        import hashlib
+        conn, _ = self.listener.accept()
+        conn.settimeout(15)
+        request = b""
+        while b"\r\n\r\n" not in request:
+            request += conn.recv(4096)
+        head, _, rest = request.partition(b"\r\n\r\n")
+        key = [line.split(b":", 1)[1].strip() for line in head.split(b"\r\n")
+               if line.lower().startswith(b"sec-websocket-key:")][0]
+        accept = base64.b64encode(hashlib.sha1(
+            key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+        conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                     b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+        conn.sendall(self.script)
+        self.received = rest
+        while True:
+            piece = conn.recv(65536)
+            if not piece:
+                break
+            self.received += piece
+        conn.close()
+
+
+class WebSocketBadInputTest(unittest.TestCase):
+    """Invalid frames from either side are relayed unchanged, recorded as `unknown` (or cut
+    short), and the daemon goes on serving."""
+
+    def test_invalid_frames_are_relayed_and_recorded_as_unknown(self):
+        import socket
+        hark = start_hark()
+        self.addCleanup(hark.kill9)
+        mask = b"\x11\x22\x33\x44"
+        server_script = (ws_frame(0x3, b"reserved data opcode") +
+                         ws_frame(0x1, b"bad \xc3\x28 utf-8") +
+                         ws_frame(0xB, b"reserved control") +
+                         ws_frame(0x2, b"", declared=(1 << 63) - 1) + b"x" * 100000)
+        origin = RawWsOrigin(server_script)
+        self.addCleanup(origin.listener.close)
+        client_script = (ws_frame(0x1, b"fine", mask=mask) +
+                         ws_frame(0x1, b"\xed\xa0\x80 surrogate", mask=mask) +
+                         ws_frame(0x2, b"rsv2", mask=mask, rsv=0x20) +
+                         ws_frame(0x0, b"stray continuation", mask=mask) +
+                         ws_frame(0x2, b"", mask=mask, declared=1 << 62) + b"y" * 200000)
+        sock = socket.create_connection(("127.0.0.1", hark.proxy_port), timeout=15)
+        url = "http://127.0.0.1:%d/raw" % origin.port
+        sock.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+                      "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+                      % (url, origin.port)).encode())
+        got = b""
+        while b"\r\n\r\n" not in got:
+            got += sock.recv(65536)
+        head, _, got = got.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 101"), head)
+        sock.sendall(client_script)
+        while len(got) < len(server_script):
+            piece = sock.recv(65536)
+            if not piece:
+                break
+            got += piece
+        self.assertEqual(got, server_script)  # relayed byte for byte
+        sock.close()
+        origin.thread.join(15)
+        self.assertEqual(origin.received, client_script)
+
+        entry = hark.wait_for_entry("ws://127.0.0.1:%d/raw" % origin.port)
+        self.assertTrue(entry["isWebSocket"])
+        path = "/api/sessions/active/entries/%s/websocket" % entry["id"]
+        deadline = time.monotonic() + 10
+        while True:
+            messages = hark.api_ok("GET", path)["messages"]
+            if len(messages) >= 9 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        client = [m["payload"] for m in messages if m["side"] == "client"]
+        server = [m["payload"] for m in messages if m["side"] == "server"]
+        self.assertEqual([p["type"] for p in client],
+                         ["text", "unknown", "unknown", "unknown", "binary"])
+        self.assertEqual(client[0]["text"], "fine")
+        self.assertEqual(base64.b64decode(client[3]["data"]), b"stray continuation")
+        unmasked = bytes(b ^ mask[i % 4] for i, b in enumerate(b"y" * 200000))
+        self.assertEqual(base64.b64decode(client[4]["data"]), unmasked)  # cut short by EOF
+        self.assertEqual([p["type"] for p in server], ["unknown", "unknown", "unknown", "binary"])
+        self.assertEqual(base64.b64decode(server[1]["data"]), b"bad \xc3\x28 utf-8")
+        self.assertEqual(base64.b64decode(server[3]["data"]), b"x" * 100000)
+        # The daemon is unaffected.
+        self.assertEqual(hark.api_ok("GET", "/api/health").get("status"), "ok")
