@@ -392,7 +392,6 @@ void writer::write_ws(batch& b) {
   std::vector<std::size_t> inserted;
   try {
     insert_ws_messages(*db_, b.ws, inserted);
-    report(stats_, {});
   } catch (const std::exception& e) {
     stats_.ws_messages_dropped += b.ws.size();
     report(stats_, e.what());

@@ -28,8 +28,8 @@ def require_ws():
 class WsOrigin:
     """`node ws_peer.js origin` on 127.0.0.1:<free port>, TLS when given a leaf."""
 
-    def __init__(self, deflate, tls=None):
-        args = ["node", PEER, "origin"] + (["--deflate"] if deflate else [])
+    def __init__(self, deflate, tls=None, extra=()):
+        args = ["node", PEER, "origin"] + (["--deflate"] if deflate else []) + list(extra)
         if tls:
             args += ["--tls", tls[0], tls[1]]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -300,3 +300,49 @@ class WebSocketBadInputTest(unittest.TestCase):
         self.assertEqual(base64.b64decode(server[3]["data"]), b"x" * 100000)
         # The daemon is unaffected.
         self.assertEqual(hark.api_ok("GET", "/api/health").get("status"), "ok")
+
+
+class ChromiumWebSocketTest(unittest.TestCase):
+    """Headless Chromium opens a wss:// socket through Hark (interception, permessage-deflate
+    as the browser offers it); its messages are recorded."""
+
+    def test_browser_wss_is_recorded(self):
+        require_ws()
+        chromium = os.environ.get("HARK_CHROMIUM", "/usr/bin/chromium")
+        if not os.access(chromium, os.X_OK):
+            raise missing("chromium is not installed (%s): no browser WebSocket test" % chromium)
+        pki = shared_test_pki()
+        hark = start_hark(["--upstream-ca", pki.ca_pem])
+        self.addCleanup(hark.kill9)
+        origin = WsOrigin(True, (pki.localhost_pem, pki.localhost_key), extra=["--echo"])
+        self.addCleanup(origin.close)
+        url = "wss://localhost:%d/browser" % origin.port
+        proc = subprocess.run(["node", os.path.join(HERE, "ws_chromium.js"), "--proxy",
+                               str(hark.proxy_port), "--url", url, "--chromium", chromium],
+                              capture_output=True, text=True, timeout=120, cwd=HERE)
+        if proc.returncode == 3:
+            raise missing(proc.stderr.strip())
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(json.loads(proc.stdout)["echoed"],
+                         ["hello from chromium", [1, 2, 3, 250]])
+        entry = hark.wait_for_entry(url)
+        self.assertTrue(entry["isWebSocket"])
+        self.assertEqual(entry["response"]["statusCode"], 101)
+        extensions = [v for n, v in entry["response"]["headers"]
+                      if n.lower() == "sec-websocket-extensions"]
+        self.assertTrue(extensions and extensions[0].startswith("permessage-deflate"), extensions)
+        deadline = time.monotonic() + 10
+        path = "/api/sessions/active/entries/%s/websocket" % entry["id"]
+        while True:
+            messages = hark.api_ok("GET", path)["messages"]
+            if len(messages) >= 6 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        by_side = {side: [normalized(m) for m in messages if m["side"] == side]
+                   for side in ("client", "server")}
+        data = base64.b64encode(bytes([1, 2, 3, 250])).decode()
+        for side in ("client", "server"):
+            self.assertEqual(by_side[side], [{"type": "text", "text": "hello from chromium"},
+                                             {"type": "binary", "data": data},
+                                             {"type": "close", "code": 4002,
+                                              "reason": "browser done"}], side)

@@ -1,7 +1,9 @@
 // Both ends of the WebSocket tests (test_websocket.py), on the npm `ws` package.
 //
-//   node ws_peer.js origin [--tls CERT KEY] [--deflate]
-//       A WebSocket origin on 127.0.0.1:<free port>; prints {"port": N} once listening.
+//   node ws_peer.js origin [--tls CERT KEY] [--deflate] [--echo]
+//       A WebSocket origin on 127.0.0.1:<free port>; prints {"port": N} once listening. With
+//       --echo it sends every message back as it came (text as text, binary as binary)
+//       instead of running the script.
 //   node ws_peer.js client --proxy PORT --path absolute|connect --url URL [--ca PEM] [--deflate]
 //       Connects through Hark: `absolute` sends the upgrade in absolute-form to the proxy,
 //       `connect` opens a CONNECT tunnel first (TLS inside it for wss://, trusting --ca). Runs
@@ -91,6 +93,10 @@ function origin() {
     : http.createServer();
   const wss = new WebSocketServer({ server, perMessageDeflate: deflate });
   wss.on('connection', (ws) => {
+    if (process.argv.includes('--echo')) {
+      ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+      return;
+    }
     const got = [];
     ws.on('message', (data, isBinary) => {
       got.push(record(data, isBinary));
