@@ -15,6 +15,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <cstdio>
 #include <thread>
 
 namespace {
@@ -71,6 +72,14 @@ void ws_ingest(benchmark::State& state) {
   entry.host = "localhost";
   entry.http_version = "HTTP/1.1";
   entry.is_websocket = true;
+  entry.request.method = "GET";
+  entry.request.path = "/";
+  entry.request.http_version = "HTTP/1.1";
+  entry.request.headers = {{"Host", "localhost:18081"}, {"Upgrade", "websocket"}};
+  auto& response = entry.response.emplace();
+  response.http_version = "HTTP/1.1";
+  response.status_code = 101;
+  response.status_text = "Switching Protocols";
   entry.timings.started_at = std::chrono::system_clock::now();
   writer.submit(hark::capture::entry_record(entry));
   const auto per_iteration = static_cast<std::int64_t>(state.range(0));
@@ -101,6 +110,11 @@ void ws_ingest(benchmark::State& state) {
   }
   const auto n = static_cast<double>(seq);
   if (writer.stats().ws_messages_dropped.load() != 0) {
+    std::fprintf(stderr, "entries written %llu, messages written %llu, dropped %llu: %s\n",
+                 static_cast<unsigned long long>(writer.stats().entries_written.load()),
+                 static_cast<unsigned long long>(writer.stats().ws_messages_written.load()),
+                 static_cast<unsigned long long>(writer.stats().ws_messages_dropped.load()),
+                 writer.stats().last_error.c_str());
     state.SkipWithError("the writer dropped messages");
   }
   state.SetItemsProcessed(seq);
