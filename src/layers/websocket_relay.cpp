@@ -18,7 +18,7 @@ namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
 
 /** Relay reads at most this much at a time: a chunk is forwarded as soon as it arrives. */
-constexpr std::size_t read_size = 64 * 1024;
+constexpr std::size_t read_size = std::size_t{64} * 1024;
 
 /** One direction: `from` → `to`, each chunk shown to the observer once written. */
 asio::awaitable<void> pump(net::duplex from, net::byte_buffer& pending, net::duplex to,

@@ -117,7 +117,7 @@ bool inflater::feed(std::string_view in, std::string& out, std::uint64_t cap,
     return false;
   }
   error_.clear();
-  std::array<unsigned char, 16 * 1024> scratch;
+  std::array<unsigned char, std::size_t{16} * 1024> scratch;
   auto* z = z_.get();
   z->next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
   z->avail_in = static_cast<uInt>(in.size());

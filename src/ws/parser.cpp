@@ -24,7 +24,7 @@ constexpr unsigned op_pong = 0xA;
 constexpr std::uint64_t max_control_payload = 125;
 
 /** Unmasking goes through a buffer of this size, whatever the frame's length. */
-constexpr std::size_t unmask_chunk = 16 * 1024;
+constexpr std::size_t unmask_chunk = std::size_t{16} * 1024;
 
 /** Appends what fits under `cap`; grows by 1.5 up to the cap (never doubling past it). */
 void append_capped(std::string& out, std::string_view bytes, std::uint64_t cap) {
