@@ -1,6 +1,7 @@
 #pragma once
 
 #include "hark/capture/entry_record.hpp"
+#include "hark/capture/h2_frame_log.hpp"
 #include "hark/capture/tls_log.hpp"
 
 namespace hark::capture {
@@ -16,6 +17,9 @@ class record_queue {
   /** Takes ownership of a TLS connection log; a later log with the same connection id
    *  replaces the earlier one. May drop it under pressure. */
   virtual void submit_tls(tls_connection_log&& /*log*/) {}
+  /** Takes ownership of a batch of an HTTP/2 connection's frame log (`session_id` set). May
+   *  drop it under pressure. */
+  virtual void submit_h2(h2_frame_batch&& /*batch*/) {}
 };
 
 }  // namespace hark::capture

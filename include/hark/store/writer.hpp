@@ -34,6 +34,9 @@ struct writer_options {
   std::size_t max_queued_entries = 16'384;
   /** TLS connection logs allowed to wait (a few KiB each); beyond it they are dropped. */
   std::size_t max_queued_tls_logs = 4096;
+  /** Bytes of HTTP/2 frame log batches allowed to wait (64 KiB each at most); beyond it they
+   *  are dropped and counted. */
+  std::uint64_t max_queued_h2_bytes = 32ull << 20;
   /** Bodies larger than this are zstd-compressed at rest. */
   std::size_t compress_threshold = 4096;
   /** Longest time a completed entry waits before its transaction commits. */
@@ -49,6 +52,7 @@ struct writer_stats {
   std::atomic<std::uint64_t> bodies_dropped{0};
   std::atomic<std::uint64_t> entries_dropped{0};
   std::atomic<std::uint64_t> tls_logs_dropped{0};
+  std::atomic<std::uint64_t> h2_batches_dropped{0};
   std::atomic<std::uint64_t> queue_depth{0};
   std::atomic<std::uint64_t> last_batch_us{0};  ///< write latency of the last transaction
   std::atomic<bool> ok{true};
@@ -65,6 +69,7 @@ class writer final : public capture::record_queue {
 
   void submit(capture::entry_record&& record) override;
   void submit_tls(capture::tls_connection_log&& log) override;
+  void submit_h2(capture::h2_frame_batch&& batch) override;
   /** Blocks until everything submitted before the call is committed. */
   void flush();
   /** Writes what is queued, then stops the thread. Idempotent. */
@@ -94,6 +99,8 @@ class writer final : public capture::record_queue {
   std::condition_variable drained_;
   std::deque<capture::entry_record> queue_;
   std::vector<capture::tls_connection_log> tls_queue_;
+  std::vector<capture::h2_frame_batch> h2_queue_;
+  std::uint64_t queued_h2_bytes_ = 0;
   std::uint64_t queued_body_bytes_ = 0;
   std::uint64_t submitted_ = 0;
   std::uint64_t committed_ = 0;
