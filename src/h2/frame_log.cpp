@@ -201,8 +201,8 @@ void describe_settings(const frame_record& f, ojson& out) {
     const auto identifier = static_cast<std::uint16_t>((p[0] << 8) | p[1]);
     const std::uint32_t value = (std::uint32_t{p[2]} << 24) | (std::uint32_t{p[3]} << 16) |
                                 (std::uint32_t{p[4]} << 8) | p[5];
-    list.push_back(ojson{{"identifier", named(identifier, setting_name(identifier))},
-                         {"value", value}});
+    list.push_back(
+        ojson{{"identifier", named(identifier, setting_name(identifier))}, {"value", value}});
   }
   out["settings"] = std::move(list);
 }
@@ -332,10 +332,9 @@ nlohmann::ordered_json describe_frame(const frame_record& record) {
   out["flags"] = flags_json(record.type, record.flags);
   out["length"] = record.length;
   // DATA payloads are not kept (only the pad length): that is not a truncation.
-  const bool truncated = record.type == data
-                             ? (record.flags & flag_padded) != 0 && record.length > 0 &&
-                                   record.payload.empty()
-                             : record.payload.size() < record.length;
+  const bool truncated = record.type == data ? (record.flags & flag_padded) != 0 &&
+                                                   record.length > 0 && record.payload.empty()
+                                             : record.payload.size() < record.length;
   ojson decoded;
   try {
     describe_payload(record, truncated, decoded);

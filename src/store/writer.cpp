@@ -21,8 +21,8 @@
 #include "hark/store/writer.hpp"
 
 #include "checkpointer.hpp"
-#include "h2_frame_store.hpp"
 #include "entry_row.hpp"
+#include "h2_frame_store.hpp"
 #include "insert_rows.hpp"
 #include "search.hpp"
 #include "statement.hpp"
@@ -229,16 +229,16 @@ void writer::submit_tls(capture::tls_connection_log&& log) {
   render_wake_.notify_one();
 }
 
-void writer::submit_h2(capture::h2_frame_batch&& batch) {
+void writer::submit_h2(capture::h2_frame_batch&& frames) {
   {
     std::lock_guard lock(mutex_);
-    const auto bytes = batch.records.size();
+    const auto bytes = frames.records.size();
     if (stopping_ || queued_h2_bytes_ + bytes > options_.max_queued_h2_bytes) {
       ++stats_.h2_batches_dropped;
       return;
     }
     queued_h2_bytes_ += bytes;
-    h2_queue_.push_back(std::move(batch));
+    h2_queue_.push_back(std::move(frames));
     ++submitted_;
     if (h2_queue_.size() != 1 || !queue_.empty() || !tls_queue_.empty()) {
       return;  // the render thread is already awake for this batch

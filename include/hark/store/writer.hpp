@@ -69,7 +69,7 @@ class writer final : public capture::record_queue {
 
   void submit(capture::entry_record&& record) override;
   void submit_tls(capture::tls_connection_log&& log) override;
-  void submit_h2(capture::h2_frame_batch&& batch) override;
+  void submit_h2(capture::h2_frame_batch&& frames) override;
   /** Blocks until everything submitted before the call is committed. */
   void flush();
   /** Writes what is queued, then stops the thread. Idempotent. */
