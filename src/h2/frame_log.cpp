@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cstdio>
+#include <vector>
 
 namespace hark::h2 {
 namespace {

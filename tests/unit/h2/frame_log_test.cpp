@@ -197,12 +197,12 @@ TEST(frame_log, a_real_nghttp2_client_through_the_tap) {
   EXPECT_EQ(events[0]["type"], "settings");
   EXPECT_EQ(events[0]["settings"][0]["identifier"], named(3, "MAX_CONCURRENT_STREAMS"));
   EXPECT_EQ(events[0]["settings"][1]["value"], 4 << 20);
-  EXPECT_EQ(events[1]["type"], "headers");
-  EXPECT_EQ(events[1]["streamId"], 1);
-  EXPECT_EQ(events[1]["flags"]["value"], 5);
-  EXPECT_FALSE(events[1]["headerBlockFragment"].get<std::string>().empty());
-  EXPECT_EQ(events[2]["type"], "ping");
-  EXPECT_EQ(events[2]["opaqueData"], "0102030405060708");
+  EXPECT_EQ(events[1]["type"], "ping");
+  EXPECT_EQ(events[1]["opaqueData"], "0102030405060708");
+  EXPECT_EQ(events[2]["type"], "headers");
+  EXPECT_EQ(events[2]["streamId"], 1);
+  EXPECT_EQ(events[2]["flags"]["value"], 5);
+  EXPECT_FALSE(events[2]["headerBlockFragment"].get<std::string>().empty());
 }
 
 TEST(frame_log, garbage_never_crashes) {

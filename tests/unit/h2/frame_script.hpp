@@ -82,8 +82,8 @@ class batch_sink final : public capture::flow_sink {
   }
 };
 
-/** What a real nghttp2 client session writes first: the preface, its SETTINGS, and a GET
- *  request on stream 1 (HEADERS with END_STREAM | END_HEADERS), then a PING. */
+/** What a real nghttp2 client session writes first: the preface, its SETTINGS, a PING and a GET
+ *  request on stream 1 (HEADERS with END_STREAM | END_HEADERS), submitted before the PING. */
 inline std::string nghttp2_client_bytes() {
   nghttp2_session_callbacks* callbacks = nullptr;
   nghttp2_session_callbacks_new(&callbacks);
