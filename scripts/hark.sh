@@ -132,7 +132,7 @@ run_ctest() {
 }
 
 # The libFuzzer targets of tests/fuzz that the test command runs, HARK_FUZZ_SECONDS each.
-FUZZ_TARGETS="hark_client_hello_fuzz hark_h2_session_fuzz hark_ws_frame_fuzz"
+FUZZ_TARGETS="hark_client_hello_fuzz hark_h2_session_fuzz hark_ws_frame_fuzz hark_h2_frame_log_fuzz"
 
 # A short libFuzzer run of every target in FUZZ_TARGETS, built with clang in build/fuzz. Each
 # target keeps its corpus in build/fuzz/corpus/<target>, so a second run starts where one ended.

@@ -96,6 +96,28 @@ void recorder::on_tls_connection(tls_connection_log& log) {
   queue_.submit_tls(tls_connection_log(log));
 }
 
+void recorder::on_h2_frames(h2_frame_batch& batch) {
+  // As for TLS logs: the session recording at the connection's first recorded batch keeps
+  // the whole log, so that one connection's frames never spread over two sessions.
+  if (batch.session_id.empty()) {
+    auto session = state_.target();
+    if (!session) {
+      return;
+    }
+    batch.session_id = std::move(*session);
+  }
+  h2_frame_batch out;
+  out.connection_id = batch.connection_id;
+  out.session_id = batch.session_id;
+  out.leg = batch.leg;
+  out.client_addr = batch.client_addr;
+  out.sequence = batch.sequence;
+  out.frame_count = batch.frame_count;
+  out.first_at = batch.first_at;
+  out.records = std::move(batch.records);  // the tap starts its next batch afresh
+  queue_.submit_h2(std::move(out));
+}
+
 void recorder::on_request_head(flow& f, const http_head& head) {
   auto session = state_.target();
   if (!session) {

@@ -12,9 +12,10 @@
 //        checkpointer thread (own connection): copies the WAL into the database file
 //
 // After each COMMIT the writer thread publishes one `entry` event per inserted entry
-// (event_hub; only when anyone listens). TLS connection logs (submit_tls) travel with the
-// batch and are written just before its entries; WebSocket messages (submit_ws) just after
-// them, in a transaction of their own, announced as `websocket` events after its COMMIT.
+// (event_hub; only when anyone listens). TLS connection logs (submit_tls) and HTTP/2 frame log
+// batches (submit_h2, indexed and compressed by the render thread) travel with the batch and are
+// written just before its entries; WebSocket messages (submit_ws) just after them, in a
+// transaction of their own, announced as `websocket` events after its COMMIT.
 //
 // SQLite's work is all on the writer thread; rendering a batch, and freeing the records the
 // proxy allocated, happen meanwhile on the render thread (about a fifth of the work per entry).
@@ -22,6 +23,7 @@
 
 #include "checkpointer.hpp"
 #include "entry_row.hpp"
+#include "h2_frame_store.hpp"
 #include "insert_rows.hpp"
 #include "search.hpp"
 #include "statement.hpp"
@@ -118,6 +120,24 @@ void write_tls_logs(database& db, writer_stats& stats, const writer_options& opt
   }
 }
 
+/** Writes HTTP/2 frame log batches in one transaction. Never throws: a failure is reported and
+ *  the batches are counted as dropped. */
+void write_h2_batches(database& db, writer_stats& stats, const std::vector<h2_batch_row>& rows) {
+  if (rows.empty()) {
+    return;
+  }
+  try {
+    transaction tx(db);
+    for (const auto& row : rows) {
+      insert_h2_batch(db, row);
+    }
+    tx.commit();
+  } catch (const std::exception& e) {
+    stats.h2_batches_dropped += rows.size();
+    report(stats, e.what());
+  }
+}
+
 std::uint64_t body_bytes(const capture::entry_record& record) {
   return record.request_body.size() + record.response_body.size();
 }
@@ -134,9 +154,13 @@ struct writer::batch {
   std::uint64_t unrendered = 0;  ///< records that could not be rendered (dropped)
   std::vector<capture::tls_connection_log> tls_logs;  ///< written before the rows
   std::vector<capture::ws_message_record> ws;         ///< written after the rows
+  std::vector<capture::h2_frame_batch> h2_batches;    ///< rendered into h2_rows
+  std::vector<h2_batch_row> h2_rows;                  ///< written before the rows
 
   /** Submissions it carries, for flush(). */
-  std::uint64_t size() const { return records.size() + tls_logs.size() + ws.size(); }
+  std::uint64_t size() const {
+    return records.size() + tls_logs.size() + ws.size() + h2_rows.size();
+  }
 
   /** Empties it, giving back memory that an exceptional batch made large. */
   void clear() {
@@ -146,6 +170,8 @@ struct writer::batch {
     records.clear();
     tls_logs.clear();
     ws.clear();
+    h2_batches.clear();
+    h2_rows.clear();
     unrendered = 0;
     if (text.capacity() > keep_bytes) {
       std::string().swap(text);
@@ -238,6 +264,24 @@ void writer::submit_ws(capture::ws_message_record&& message) {
   render_wake_.notify_one();
 }
 
+void writer::submit_h2(capture::h2_frame_batch&& frames) {
+  {
+    std::lock_guard lock(mutex_);
+    const auto bytes = frames.records.size();
+    if (stopping_ || queued_h2_bytes_ + bytes > options_.max_queued_h2_bytes) {
+      ++stats_.h2_batches_dropped;
+      return;
+    }
+    queued_h2_bytes_ += bytes;
+    h2_queue_.push_back(std::move(frames));
+    ++submitted_;
+    if (h2_queue_.size() != 1 || !queue_.empty() || !tls_queue_.empty()) {
+      return;  // the render thread is already awake for this batch
+    }
+  }
+  render_wake_.notify_one();
+}
+
 void writer::flush() {
   std::unique_lock lock(mutex_);
   const auto target = submitted_;
@@ -270,7 +314,7 @@ std::unique_ptr<writer::batch> writer::take_batch(std::unique_lock<std::mutex>& 
   for (;;) {
     render_wake_.wait(lock, [this] {
       return stopping_ || !queue_.empty() || !tls_queue_.empty() || !ws_queue_.empty() ||
-             !written_.empty();
+             !h2_queue_.empty() || !written_.empty();
     });
     // Free what the writer is done with first: it also lends its buffers to the next batch.
     if (!written_.empty()) {
@@ -282,7 +326,7 @@ std::unique_ptr<writer::batch> writer::take_batch(std::unique_lock<std::mutex>& 
       spare_ = std::move(done);
       continue;
     }
-    if (queue_.empty() && tls_queue_.empty() && ws_queue_.empty()) {
+    if (queue_.empty() && tls_queue_.empty() && ws_queue_.empty() && h2_queue_.empty()) {
       return nullptr;  // stopping, and everything submitted is handed over
     }
     // Let a batch build up for a moment: one transaction per many entries keeps the WAL
@@ -307,12 +351,19 @@ std::unique_ptr<writer::batch> writer::take_batch(std::unique_lock<std::mutex>& 
       ws_queue_.pop_front();
     }
     b->tls_logs.swap(tls_queue_);
+    b->h2_batches.swap(h2_queue_);
+    queued_h2_bytes_ = 0;
     stats_.queue_depth = queue_.size();
     return b;
   }
 }
 
 void writer::render(batch& b) {
+  b.h2_rows.reserve(b.h2_batches.size());
+  for (auto& h2_batch : b.h2_batches) {
+    b.h2_rows.push_back(make_h2_batch_row(std::move(h2_batch), options_.compress_threshold));
+  }
+  b.h2_batches.clear();
   const auto deadline = steady::now() + process_wait;
   b.rows.reserve(b.records.size());
   for (auto& record : b.records) {
@@ -351,6 +402,7 @@ void writer::render_loop() {
 void writer::write(batch& b) {
   // Logs first: an entry that names its TLS connection finds it already stored.
   write_tls_logs(*db_, stats_, options_, b.tls_logs);
+  write_h2_batches(*db_, stats_, b.h2_rows);
   stats_.entries_dropped += b.unrendered;
   const auto started = steady::now();
   insert_outcome outcome;

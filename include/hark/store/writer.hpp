@@ -37,6 +37,9 @@ struct writer_options {
   /** WebSocket messages allowed to wait (their payloads count in max_queued_body_bytes);
    *  beyond it new messages are dropped and counted. */
   std::size_t max_queued_ws_messages = 65'536;
+  /** Bytes of HTTP/2 frame log batches allowed to wait (64 KiB each at most); beyond it they
+   *  are dropped and counted. */
+  std::uint64_t max_queued_h2_bytes = 32ull << 20;
   /** Bodies larger than this are zstd-compressed at rest. */
   std::size_t compress_threshold = 4096;
   /** Longest time a completed entry waits before its transaction commits. */
@@ -54,6 +57,7 @@ struct writer_stats {
   std::atomic<std::uint64_t> tls_logs_dropped{0};
   std::atomic<std::uint64_t> ws_messages_written{0};
   std::atomic<std::uint64_t> ws_messages_dropped{0};
+  std::atomic<std::uint64_t> h2_batches_dropped{0};
   std::atomic<std::uint64_t> queue_depth{0};
   std::atomic<std::uint64_t> last_batch_us{0};  ///< write latency of the last transaction
   std::atomic<bool> ok{true};
@@ -71,6 +75,7 @@ class writer final : public capture::record_queue {
   void submit(capture::entry_record&& record) override;
   void submit_tls(capture::tls_connection_log&& log) override;
   void submit_ws(capture::ws_message_record&& message) override;
+  void submit_h2(capture::h2_frame_batch&& frames) override;
   /** Blocks until everything submitted before the call is committed. */
   void flush();
   /** Writes what is queued, then stops the thread. Idempotent. */
@@ -113,6 +118,8 @@ class writer final : public capture::record_queue {
   std::deque<queued_ws> ws_queue_;
   std::uint64_t entries_queued_ = 0;  ///< entries ever put in queue_
   std::uint64_t entries_taken_ = 0;   ///< entries ever taken from queue_ into a batch
+  std::vector<capture::h2_frame_batch> h2_queue_;
+  std::uint64_t queued_h2_bytes_ = 0;
   std::uint64_t queued_body_bytes_ = 0;
   std::uint64_t submitted_ = 0;
   std::uint64_t committed_ = 0;
