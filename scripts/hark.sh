@@ -29,6 +29,8 @@ HAR_VALIDATOR_PACKAGE="har-validator@5.1.5"
 WS_PACKAGE="ws@8.18.3"
 # Drives Debian's chromium in test_websocket.py (a browser's wss:// through Hark).
 PUPPETEER_PACKAGE="puppeteer-core@24.43.1"
+# The real gRPC client and server of the HTTP/2 integration test (grpc_peer.js).
+GRPC_PACKAGE="@grpc/grpc-js@1.14.7"
 
 log() { printf 'hark.sh: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -75,13 +77,14 @@ cmd_deps() {
 # it on 18 in CI; --engine-strict=false keeps npm from refusing it there.
 npm_deps() {
   local dir="$ROOT/tests/integration" packages=("$HAR_VALIDATOR_PACKAGE" "$JA_REFERENCE_PACKAGE"
-    "$WS_PACKAGE" "$PUPPETEER_PACKAGE")
+    "$WS_PACKAGE" "$PUPPETEER_PACKAGE" "$GRPC_PACKAGE")
   if ! command -v npm >/dev/null 2>&1; then
     log "deps: npm missing, JA4 cross-check, HAR validation and WebSocket tests skipped"
     return 0
   fi
   if [ -d "$dir/node_modules/har-validator" ] && [ -d "$dir/node_modules/read-tls-client-hello" ] &&
-    [ -d "$dir/node_modules/ws" ] && [ -d "$dir/node_modules/puppeteer-core" ]; then
+    [ -d "$dir/node_modules/ws" ] && [ -d "$dir/node_modules/puppeteer-core" ] &&
+    [ -d "$dir/node_modules/@grpc/grpc-js" ]; then
     return 0
   fi
   log "deps: npm install ${packages[*]}"
