@@ -39,13 +39,6 @@ exchange::exchange(client_connection& c, const exchange_target& t, proxy_metrics
   flow_.started = steady::now();
 }
 
-exchange::~exchange() {
-  if (!finished_ && flow_.sink_state != nullptr) {
-    // Only an exception unwinds an exchange unfinished; its layer logs it.
-    finish(make_error(errc::internal_error, "hark: the exchange failed unexpectedly"));
-  }
-}
-
 void exchange::upstream_acquired(const acquired_upstream& a, steady::time_point asked_at,
                                  std::string upstream_version) {
   flow_.timings.blocked = ms_between(asked_at, steady::now());

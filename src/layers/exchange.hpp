@@ -58,8 +58,10 @@ class exchange {
 
   /** Starts the flow of one exchange on `c` (the connection must outlive it). */
   exchange(client_connection& c, const exchange_target& t, proxy_metrics::protocol p);
-  /** An exchange dropped before finish() (an exception unwound it) is recorded as failed. */
-  ~exchange();
+  /** Records nothing: an exchange the connection drops unfinished (its coroutine frame is
+   *  destroyed at shutdown, possibly after the sink) must not call the sink. Exceptions are
+   *  recorded by the layers that catch them (run_http1_exchange, http2_layer::run). */
+  ~exchange() = default;
   exchange(const exchange&) = delete;
   exchange& operator=(const exchange&) = delete;
 

@@ -350,13 +350,17 @@ asio::awaitable<http1_next> http1_exchange::finish(response_outcome& out) {
 asio::awaitable<http1_next> run_http1_exchange(client_connection& c, http1::request_parser& p,
                                                const exchange_target& t) {
   http1_exchange x(c, p, t);
-  std::string unexpected;
+  auto next = http1_next::close;
+  std::optional<std::string> unexpected;
   try {
-    co_return co_await x.run();
+    next = co_await x.run();
   } catch (const std::exception& e) {
     unexpected = e.what();  // co_await is not allowed inside a handler
   }
-  co_return co_await x.fail_unexpected(unexpected);
+  if (unexpected) {
+    next = co_await x.fail_unexpected(*unexpected);
+  }
+  co_return next;
 }
 
 asio::awaitable<acquired_upstream> acquire_upstream(client_connection& c, const exchange_target& t,

@@ -6,6 +6,7 @@
 #include "hark/layers/onboarding.hpp"
 
 #include <spdlog/spdlog.h>
+#include <boost/algorithm/string/case_conv.hpp>
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
@@ -14,13 +15,6 @@
 namespace hark::layers {
 
 namespace {
-
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 /** Splits `host:port` / `[v6]:port` (CONNECT's authority-form, RFC 9110 §9.3.6). */
 std::optional<authority> parse_authority(std::string_view a) {
@@ -41,7 +35,8 @@ std::optional<authority> parse_authority(std::string_view a) {
   if (ec != std::errc{} || p != digits.data() + digits.size() || port == 0 || port > 65535) {
     return std::nullopt;
   }
-  return authority{lowercase(host), static_cast<std::uint16_t>(port)};
+  return authority{boost::algorithm::to_lower_copy(std::string(host)),
+                   static_cast<std::uint16_t>(port)};
 }
 
 bool is_magic_host(std::string_view host) {
@@ -202,7 +197,7 @@ bool http1_layer::resolve_target(const capture::http_head& head, exchange_target
     return false;
   }
   const auto& u = *parsed;
-  t.host = lowercase(u.host_address());
+  t.host = boost::algorithm::to_lower_copy(std::string(u.host_address()));
   t.port = u.has_port() ? u.port_number() : 80;
   if (u.has_port() && t.port == 0) {
     return false;

@@ -3,18 +3,12 @@
 #include "hark/layers/http1_codec.hpp"
 
 #include <algorithm>
+#include <boost/algorithm/string/case_conv.hpp>
 #include <charconv>
 
 namespace hark::layers {
 
 namespace {
-
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 /** Connection-specific fields (RFC 9113 §8.2.2), never carried by an HTTP/2 message; `te` is
  *  allowed with the value `trailers` only. */
@@ -140,7 +134,7 @@ capture::header_list h2_fields_for_h1_response(const capture::http_head& head) {
     if (!hop.forwards(name, value) || is_connection_specific(name, value)) {
       continue;
     }
-    out.emplace_back(lowercase(name), value);
+    out.emplace_back(boost::algorithm::to_lower_copy(std::string(name)), value);
   }
   return out;
 }

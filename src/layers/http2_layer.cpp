@@ -44,7 +44,19 @@ asio::awaitable<void> http2_layer::run(connection_facts& facts) {
   if (c_.origin) {
     adopt_eager_upstream();
   }
-  co_await (read_loop() && write_loop());
+  std::optional<std::string> unexpected;
+  try {
+    co_await (read_loop() && write_loop());
+  } catch (const std::exception& e) {
+    unexpected = e.what();  // co_await is not allowed inside a handler
+  }
+  if (unexpected) {
+    // STYLE.md 2: caught once; every exchange in flight is recorded as failed.
+    spdlog::error("connection {}: HTTP/2: {}", c_.info.id, *unexpected);
+    for (auto& [id, stream] : streams_) {
+      stream->fail_unexpected("hark: internal error: " + *unexpected);
+    }
+  }
   co_await end_streams();
   tap_.flush();
 }

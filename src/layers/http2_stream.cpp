@@ -21,11 +21,20 @@ constexpr std::uint32_t internal_error = 0x2;
 constexpr std::uint32_t cancel_code = 0x8;
 
 std::string error_code_name(std::uint32_t code) {
-  static constexpr const char* names[] = {
-      "NO_ERROR",       "PROTOCOL_ERROR", "INTERNAL_ERROR",     "FLOW_CONTROL_ERROR",
-      "SETTINGS_TIMEOUT", "STREAM_CLOSED", "FRAME_SIZE_ERROR",  "REFUSED_STREAM",
-      "CANCEL",         "COMPRESSION_ERROR", "CONNECT_ERROR",   "ENHANCE_YOUR_CALM",
-      "INADEQUATE_SECURITY", "HTTP_1_1_REQUIRED"};
+  static constexpr const char* names[] = {"NO_ERROR",
+                                          "PROTOCOL_ERROR",
+                                          "INTERNAL_ERROR",
+                                          "FLOW_CONTROL_ERROR",
+                                          "SETTINGS_TIMEOUT",
+                                          "STREAM_CLOSED",
+                                          "FRAME_SIZE_ERROR",
+                                          "REFUSED_STREAM",
+                                          "CANCEL",
+                                          "COMPRESSION_ERROR",
+                                          "CONNECT_ERROR",
+                                          "ENHANCE_YOUR_CALM",
+                                          "INADEQUATE_SECURITY",
+                                          "HTTP_1_1_REQUIRED"};
   return code < std::size(names) ? names[code] : "0x" + std::to_string(code);
 }
 
@@ -44,6 +53,8 @@ http2_stream::http2_stream(http2_layer& layer, std::int32_t id, const exchange_t
       fields_(std::move(fields)),
       request_ended_(end_stream),
       upstream_deadline_(layer.connection().dog),
+      response_stall_(layer.connection().dog),
+      request_stall_(layer.connection().dog),
       wake_(layer.connection().socket.get_executor()) {
   ex_.flow().http2 = capture::http2_ref{layer.connection_id(), static_cast<std::uint32_t>(id)};
   ex_.flow().is_websocket = request_.method == "CONNECT" && request_.protocol == "websocket";
@@ -64,12 +75,14 @@ http2_stream::~http2_stream() {
 }
 
 void http2_stream::release_upstream_window(bool all) {
-  if (owed_upstream_ == 0 || !owed_to_ ||
-      (!all && layer_.client().queued(id_) > backlog_limit)) {
+  if (owed_upstream_ == 0 || !owed_to_ || (!all && layer_.client().queued(id_) > backlog_limit)) {
     return;
   }
   owed_to_->consume(owed_id_, owed_upstream_);
   owed_upstream_ = 0;
+  if (!all) {
+    arm_response_stall();
+  }
 }
 
 void http2_stream::start() {
@@ -101,6 +114,52 @@ void http2_stream::open_h2(const std::shared_ptr<h2_upstream>& up) {
   if (request_ended_) {
     ex_.request_sent();
   }
+  arm_response_stall();
+}
+
+void http2_stream::arm_response_stall() {
+  // Only while the origin may send: a window Hark holds back (slow client) is not its stall.
+  if (owed_upstream_ > 0 || !up_) {
+    response_stall_.disarm();
+    return;
+  }
+  const auto timeout = layer_.connection().services.cfg.upstream_timeout;
+  response_stall_.arm(timeout, [this, timeout] {
+    on_stalled(errc::upstream_timeout,
+               "hark: " + net::upstream_key(ex_.target().host, ex_.target().port) +
+                   " sent nothing for " + std::to_string(timeout.count()) + " s");
+  });
+}
+
+void http2_stream::arm_request_stall() {
+  // Only while the client may send: a window Hark holds back is not the client's stall.
+  if (request_ended_ || owed_client_ > 0 || !up_) {
+    request_stall_.disarm();
+    return;
+  }
+  const auto timeout = layer_.connection().services.cfg.idle_timeout;
+  request_stall_.arm(timeout, [this, timeout] {
+    on_stalled(errc::client_timeout, "hark: the client sent no request body data for " +
+                                         std::to_string(timeout.count()) + " s");
+  });
+}
+
+void http2_stream::on_stalled(errc code, const std::string& message) {
+  response_stall_.disarm();
+  request_stall_.disarm();
+  if (up_ && up_id_ > 0) {
+    up_->reset(up_id_, cancel_code);
+    up_->detach(up_id_);
+    up_.reset();
+    up_id_ = 0;
+  }
+  if (!ex_.response_started()) {
+    respond_failure(code, message);
+    return;
+  }
+  layer_.client().submit_rst(id_, cancel_code);
+  layer_.wake();
+  ex_.finish(make_error(code, message));
 }
 
 void http2_stream::respond_failure(errc code, const std::string& message) {
@@ -125,6 +184,7 @@ void http2_stream::on_client_data(h2::data_event& e) {
   ex_.request_body(e.bytes);
   if (e.end_stream) {
     request_ended_ = true;
+    request_stall_.disarm();
     ex_.request_end({});
   }
   if (up_) {
@@ -134,6 +194,7 @@ void http2_stream::on_client_data(h2::data_event& e) {
     }
     owed_client_ += e.bytes.size();
     release_client_window();
+    arm_request_stall();
     return;
   }
   if (task_running_) {
@@ -147,6 +208,7 @@ void http2_stream::on_client_data(h2::data_event& e) {
 
 void http2_stream::on_client_trailers(h2::headers_event& e) {
   request_ended_ = true;
+  request_stall_.disarm();
   ex_.request_end(e.fields);
   if (up_) {
     up_->send_trailers(up_id_, h2_forwarded_fields(e.fields));
@@ -158,6 +220,8 @@ void http2_stream::on_client_trailers(h2::headers_event& e) {
 
 void http2_stream::on_client_closed(std::uint32_t code) {
   client_closed_ = true;
+  response_stall_.disarm();
+  request_stall_.disarm();
   release_upstream_window(true);  // nothing more goes to the client
   if (!ex_.finished()) {
     if (code == no_error && ex_.response_started()) {
@@ -183,6 +247,7 @@ void http2_stream::release_client_window() {
   layer_.client().consume(id_, owed_client_);
   owed_client_ = 0;
   layer_.wake();
+  arm_request_stall();
 }
 
 void http2_stream::on_client_writable() {
@@ -201,6 +266,7 @@ void http2_stream::cancel() {
 
 void http2_stream::on_upstream_headers(h2::headers_event& e) {
   auto& client = layer_.client();
+  arm_response_stall();
   switch (e.kind) {
     case h2::head_kind::informational:
       client.submit_response(id_, h2_forwarded_fields(e.fields), false);
@@ -220,6 +286,9 @@ void http2_stream::on_upstream_headers(h2::headers_event& e) {
     case h2::head_kind::push_promise:
       break;  // push is not enabled towards origins
   }
+  if (e.end_stream) {
+    response_stall_.disarm();
+  }
   layer_.wake();
 }
 
@@ -231,13 +300,19 @@ void http2_stream::on_upstream_data(h2::data_event& e) {
     ex_.response_end({});
   }
   layer_.connection().services.metrics.response_body_bytes.fetch_add(e.bytes.size(),
-                                                                    std::memory_order_relaxed);
+                                                                     std::memory_order_relaxed);
   owed_upstream_ += e.bytes.size();
   release_upstream_window(false);
+  arm_response_stall();
+  if (e.end_stream) {
+    response_stall_.disarm();
+  }
   layer_.wake();
 }
 
 void http2_stream::on_upstream_closed(std::uint32_t error_code, bool reset_by_peer) {
+  response_stall_.disarm();
+  request_stall_.disarm();
   up_.reset();
   up_id_ = 0;
   if (error_code == no_error) {

@@ -39,6 +39,12 @@ class http2_stream final : public h2_upstream::handler {
   void on_client_writable();
   /** The connection ends: stop relaying. */
   void cancel();
+  /** An exception ended the connection: the exchange is recorded as internal_error. */
+  void fail_unexpected(const std::string& message) {
+    if (!ex_.finished()) {
+      ex_.finish(make_error(errc::internal_error, message));
+    }
+  }
   /** The client stream closed and nothing of this stream runs any more. */
   bool finished() const noexcept { return client_closed_ && !task_running_; }
 
@@ -59,6 +65,9 @@ class http2_stream final : public h2_upstream::handler {
   asio::awaitable<void> wait();
   void open_h2(const std::shared_ptr<h2_upstream>& up);
   void respond_failure(errc code, const std::string& message);
+  void arm_response_stall();
+  void arm_request_stall();
+  void on_stalled(errc code, const std::string& message);
   void release_client_window();
   void release_upstream_window(bool all);
   void wake_task() { wake_.cancel(); }
@@ -83,7 +92,11 @@ class http2_stream final : public h2_upstream::handler {
   // The HTTP/1.1 path: the request body waiting to be written upstream.
   std::string body_queue_;
   capture::header_list request_trailers_;
-  net::watchdog::deadline upstream_deadline_;
+  net::watchdog::deadline upstream_deadline_;  ///< HTTP/1.1 path: reads of the upstream
+  // HTTP/2 path: the origin's silence (--upstream-timeout) and the client's within its request
+  // body (--idle-timeout), re-armed by every DATA (SPEC §2: deadlines between body chunks).
+  net::watchdog::deadline response_stall_;
+  net::watchdog::deadline request_stall_;
   net::upstream_connection* h1_ = nullptr;  ///< the HTTP/1.1 upstream while relay_h1 runs
   net::byte_buffer h1_buf_;                 ///< its bytes read and not parsed yet
   asio::steady_timer wake_;

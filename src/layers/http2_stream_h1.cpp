@@ -11,6 +11,7 @@
 
 #include "hark/layers/http1_codec.hpp"
 
+#include <boost/algorithm/string/case_conv.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
 #include <charconv>
@@ -36,13 +37,6 @@ bool has_field(const capture::header_list& fields, std::string_view name) {
     }
   }
   return false;
-}
-
-std::string lowercase(std::string s) {
-  for (auto& ch : s) {
-    ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  }
-  return s;
 }
 
 }  // namespace
@@ -194,8 +188,8 @@ asio::awaitable<void> http2_stream::relay_h1_response(net::upstream_connection& 
     ex_.finish();
     co_return;
   }
-  if (co_await relay_h1_body(up, *rp) && rp->keep_alive() && !rp->need_eof() &&
-      h1_buf_.empty() && request_ended_ && body_queue_.empty()) {
+  if (co_await relay_h1_body(up, *rp) && rp->keep_alive() && !rp->need_eof() && h1_buf_.empty() &&
+      request_ended_ && body_queue_.empty()) {
     h1_ = nullptr;
     release_upstream(layer_.connection(), std::move(up));
   }
@@ -240,9 +234,9 @@ asio::awaitable<bool> http2_stream::relay_h1_body(net::upstream_connection& up,
     }
     if (rec) {
       respond_failure(upstream_deadline_.fired() ? errc::upstream_timeout : errc::upstream_reset,
-                      "hark: " + up.key + (upstream_deadline_.fired()
-                                               ? " sent no response data in time"
-                                               : " closed the connection mid-response"));
+                      "hark: " + up.key +
+                          (upstream_deadline_.fired() ? " sent no response data in time"
+                                                      : " closed the connection mid-response"));
       co_return false;
     }
     buf.commit(got);
@@ -250,7 +244,7 @@ asio::awaitable<bool> http2_stream::relay_h1_body(net::upstream_connection& up,
   c.services.metrics.response_body_bytes.fetch_add(rp.body_bytes(), std::memory_order_relaxed);
   capture::header_list trailers;
   for (const auto& [name, value] : rp.trailers()) {
-    trailers.emplace_back(lowercase(name), value);
+    trailers.emplace_back(boost::algorithm::to_lower_copy(std::string(name)), value);
   }
   if (trailers.empty()) {
     client.submit_data(id_, {}, true);

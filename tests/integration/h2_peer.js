@@ -7,6 +7,7 @@
 //     /trailers    a body, then trailers grpc-status: 0, grpc-message: ok
 //     /bytes?n=N   N bytes of a repeating pattern
 //     /slow        a chunk every 50 ms until the stream goes away (reported as "reset")
+//     /stall       a response head and one byte, then nothing
 //     /reset?code=N  RST_STREAM with code N instead of a response
 //
 //   node h2_peer.js client PROXY_PORT ORIGIN_HOST:PORT CA_FILE PLAN_JSON
@@ -63,6 +64,11 @@ function origin(certFile, keyFile, h2only) {
         clearInterval(timer);
         console.log(JSON.stringify({reset: '/slow', code: stream.rstCode}));
       });
+      return;
+    }
+    if (url.pathname === '/stall') {  // a head and one chunk, then silence
+      stream.respond({':status': 200});
+      stream.write('x');
       return;
     }
     if (url.pathname === '/reset') {  // RST_STREAM before any response

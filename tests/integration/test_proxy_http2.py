@@ -177,6 +177,30 @@ class Http2Test(unittest.TestCase):
         self.assertEqual(r["bodyLength"], size)
         self.assertEqual(r["sha256"], pattern_sha256(size))
 
+    def test_a_stream_whose_origin_stops_sending_ends_after_the_upstream_timeout(self):
+        hark = start_hark(["--upstream-ca", self.pki.ca_pem, "--upstream-timeout", "1"])
+        self.addCleanup(hark.kill9)
+        ca = os.path.join(hark.data_dir, "ca", "ca.pem")
+        started = time.monotonic()
+        result = subprocess.run(["node", PEER, "client", str(hark.proxy_port),
+                                 "localhost:%d" % self.origin.port, ca,
+                                 json.dumps([{"path": "/stall"}, {"path": "/echo?beside"}])],
+                                capture_output=True, text=True, timeout=60, env=clean_env())
+        elapsed = time.monotonic() - started
+        out = json.loads(result.stdout)["results"]
+        self.assertEqual(out[0]["bodyLength"], 1)
+        self.assertEqual(out[0]["rstCode"], 8)  # CANCEL, after the 1 s of silence
+        self.assertEqual(out[1]["status"], 200)  # the other stream was not affected
+        self.assertLess(elapsed, 10)
+        url = "https://localhost:%d/stall" % self.origin.port
+        deadline = time.monotonic() + 5
+        while True:
+            found = [e for e in hark.entries() if e["url"] == url]
+            if found or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        self.assertEqual(found[0]["error"]["code"], "upstream_timeout")
+
     def test_h2c_prior_knowledge_inside_connect_is_translated_to_http11(self):
         origin = HttpOrigin()
         self.addCleanup(origin.close)
