@@ -19,11 +19,13 @@ constexpr std::uint32_t cancel = 0x8;
 
 }  // namespace
 
-h2_upstream::h2_upstream(net::upstream_connection&& conn, const h2::settings& s)
+h2_upstream::h2_upstream(net::upstream_connection&& conn, const h2::settings& s,
+                         capture::flow_sink& sink)
     : conn_(std::move(conn)),
       session_(h2::role::client, s),
       wake_(conn_.io().socket().get_executor()),
-      id_(ids::new_ulid()) {}
+      id_(ids::new_ulid()),
+      tap_(sink, id_, capture::h2_leg::upstream) {}
 
 h2_upstream::~h2_upstream() = default;
 
@@ -41,6 +43,7 @@ asio::awaitable<void> h2_upstream::run(std::shared_ptr<h2_upstream> self) {
   self->fail_all(cancel);
   boost::system::error_code ignored;
   self->conn_.io().socket().close(ignored);
+  self->tap_.flush();
 }
 
 asio::awaitable<void> h2_upstream::read_loop() {
@@ -50,6 +53,7 @@ asio::awaitable<void> h2_upstream::read_loop() {
     if (ec) {
       break;
     }
+    tap_.received(std::string_view(buf.data(), n));
     const auto r = session_.receive(std::string_view(buf.data(), n));
     dispatch();
     wake();
@@ -71,6 +75,7 @@ asio::awaitable<void> h2_upstream::write_loop() {
     const auto pending = session_.pending_output();
     out_.assign(pending);
     session_.consume_output(pending.size());
+    tap_.sent(out_);
     dispatch();  // framing DATA may close streams
     if (!out_.empty()) {
       auto [ec, n] = co_await conn_.io().write(asio::buffer(out_));
@@ -141,6 +146,9 @@ void h2_upstream::on_closed(std::int32_t id, std::uint32_t code, bool by_peer) {
   }
   auto* h = it->second;
   handlers_.erase(it);
+  if (handlers_.empty()) {
+    tap_.publish();  // idle: its last frames become visible now, not with the next batch
+  }
   h->on_upstream_closed(code, by_peer);
 }
 
@@ -207,8 +215,8 @@ void h2_upstream::detach(std::int32_t id) {
 }
 
 bool h2_upstream::has_capacity() const {
-  const auto limit =
-      std::min<std::uint32_t>(session_.remote_setting(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS), 256);
+  const auto limit = std::min<std::uint32_t>(
+      session_.remote_setting(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS), 256);
   return !retired_ && session_.open_streams() < limit;
 }
 

@@ -34,7 +34,8 @@ http2_layer::http2_layer(client_connection& c)
     : c_(c),
       session_(h2::role::server, h2::settings{}),
       wake_(c.socket.get_executor()),
-      id_(ids::new_ulid()) {}
+      id_(ids::new_ulid()),
+      tap_(c.services.sink, id_, capture::h2_leg::client, capture::to_net_address(c.info.client)) {}
 
 http2_layer::~http2_layer() = default;
 
@@ -45,6 +46,7 @@ asio::awaitable<void> http2_layer::run(connection_facts& facts) {
   }
   co_await (read_loop() && write_loop());
   co_await end_streams();
+  tap_.flush();
 }
 
 void http2_layer::adopt_eager_upstream() {
@@ -58,7 +60,7 @@ void http2_layer::adopt_eager_upstream() {
 std::shared_ptr<h2_upstream> http2_layer::share_upstream(net::upstream_connection&& conn) {
   // Shared from now on: it outlives this client connection, so it stops logging into it.
   detach_tap(conn.tls->native_handle());
-  auto up = std::make_shared<h2_upstream>(std::move(conn), h2::settings{});
+  auto up = std::make_shared<h2_upstream>(std::move(conn), h2::settings{}, c_.services.sink);
   h2_upstream::start(up);
   c_.worker.pool.add_shared(upstream_key_, up, c_.socket.get_executor());
   return up;
@@ -79,6 +81,7 @@ void http2_layer::task_ended() noexcept {
 asio::awaitable<void> http2_layer::read_loop() {
   // h2c prior knowledge: the preface's first bytes were read while the tunnel was classified.
   if (!c_.buf.empty()) {
+    tap_.received(c_.buf.data());
     session_.receive(c_.buf.data());
     c_.buf.clear();
     dispatch();
@@ -96,6 +99,7 @@ asio::awaitable<void> http2_layer::read_loop() {
     if (ec) {
       break;
     }
+    tap_.received(std::string_view(buf.data(), n));
     const auto r = session_.receive(std::string_view(buf.data(), n));
     dispatch();
     wake();
@@ -113,6 +117,7 @@ asio::awaitable<void> http2_layer::write_loop() {
     const auto pending = session_.pending_output();
     out_.assign(pending);
     session_.consume_output(pending.size());
+    tap_.sent(out_);
     dispatch();  // framing DATA may close streams
     if (!out_.empty()) {
       if (auto [ec, n] = co_await c_.io().write(asio::buffer(out_)); ec) {
@@ -196,6 +201,9 @@ void http2_layer::on_closed(std::int32_t id, std::uint32_t code) {
 
 void http2_layer::collect_finished() {
   std::erase_if(streams_, [](const auto& entry) { return entry.second->finished(); });
+  if (streams_.empty()) {
+    tap_.publish();  // idle: its last frames become visible now, not with the next batch
+  }
 }
 
 asio::awaitable<void> http2_layer::end_streams() {
