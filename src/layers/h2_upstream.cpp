@@ -41,9 +41,9 @@ asio::awaitable<void> h2_upstream::run(std::shared_ptr<h2_upstream> self) {
   }
   self->retired_ = true;
   self->fail_all(cancel);
+  self->tap_.flush();
   boost::system::error_code ignored;
   self->conn_.io().socket().close(ignored);
-  self->tap_.flush();
 }
 
 asio::awaitable<void> h2_upstream::read_loop() {
@@ -53,8 +53,9 @@ asio::awaitable<void> h2_upstream::read_loop() {
     if (ec) {
       break;
     }
-    tap_.received(std::string_view(buf.data(), n));
-    const auto r = session_.receive(std::string_view(buf.data(), n));
+    const std::string_view bytes(buf.data(), n);
+    tap_.received(bytes);
+    const auto r = session_.receive(bytes);
     dispatch();
     wake();
     if (!r.ok) {
@@ -75,9 +76,9 @@ asio::awaitable<void> h2_upstream::write_loop() {
     const auto pending = session_.pending_output();
     out_.assign(pending);
     session_.consume_output(pending.size());
-    tap_.sent(out_);
     dispatch();  // framing DATA may close streams
     if (!out_.empty()) {
+      tap_.sent(out_);
       auto [ec, n] = co_await conn_.io().write(asio::buffer(out_));
       if (ec) {
         break;
@@ -146,10 +147,10 @@ void h2_upstream::on_closed(std::int32_t id, std::uint32_t code, bool by_peer) {
   }
   auto* h = it->second;
   handlers_.erase(it);
-  if (handlers_.empty()) {
-    tap_.publish();  // idle: its last frames become visible now, not with the next batch
-  }
   h->on_upstream_closed(code, by_peer);
+  if (handlers_.empty()) {
+    tap_.publish();  // an idle shared connection's frames become visible now
+  }
 }
 
 void h2_upstream::on_goaway(const h2::goaway_event& e) {

@@ -52,7 +52,7 @@ asio::awaitable<void> http2_layer::run(connection_facts& facts) {
 void http2_layer::adopt_eager_upstream() {
   upstream_key_ = c_.origin->pool_key();
   auto* conn = c_.origin->connection();
-  if (conn != nullptr && negotiated_h2(*conn)) {
+  if (conn != nullptr && !c_.origin->shares() && negotiated_h2(*conn)) {
     share_upstream(c_.origin->take_connection());
   }
 }
@@ -99,8 +99,9 @@ asio::awaitable<void> http2_layer::read_loop() {
     if (ec) {
       break;
     }
-    tap_.received(std::string_view(buf.data(), n));
-    const auto r = session_.receive(std::string_view(buf.data(), n));
+    const std::string_view bytes(buf.data(), n);
+    tap_.received(bytes);
+    const auto r = session_.receive(bytes);
     dispatch();
     wake();
     if (!r.ok) {
@@ -117,9 +118,9 @@ asio::awaitable<void> http2_layer::write_loop() {
     const auto pending = session_.pending_output();
     out_.assign(pending);
     session_.consume_output(pending.size());
-    tap_.sent(out_);
     dispatch();  // framing DATA may close streams
     if (!out_.empty()) {
+      tap_.sent(out_);
       if (auto [ec, n] = co_await c_.io().write(asio::buffer(out_)); ec) {
         break;
       }
@@ -200,9 +201,10 @@ void http2_layer::on_closed(std::int32_t id, std::uint32_t code) {
 }
 
 void http2_layer::collect_finished() {
-  std::erase_if(streams_, [](const auto& entry) { return entry.second->finished(); });
-  if (streams_.empty()) {
-    tap_.publish();  // idle: its last frames become visible now, not with the next batch
+  const auto n =
+      std::erase_if(streams_, [](const auto& entry) { return entry.second->finished(); });
+  if (n > 0 && streams_.empty()) {
+    tap_.publish();  // an idle connection's frames become visible now
   }
 }
 

@@ -67,7 +67,7 @@ class http2_layer {
   h2::session session_;
   asio::steady_timer wake_;
   std::string id_;     ///< ULID of the client-side connection (entries' http2.connectionId)
-  h2::frame_tap tap_;  ///< the connection's frame log (after id_: it is built from it)
+  h2::frame_tap tap_;  ///< the connection's frame log (SPEC §4)
   std::unordered_map<std::int32_t, std::unique_ptr<http2_stream>> streams_;
   std::string upstream_key_;  ///< pool key of the origin's HTTP/2 connections (intercepted only)
   std::string out_;
