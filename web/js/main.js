@@ -1,0 +1,159 @@
+// The web UI's root: the token gate, then the three panes (sessions, entries, detail) over
+// the REST API and its live events. State that a shared link should carry (session, filters,
+// selected entry) lives in the URL (url_state.js).
+
+import { html, render, useState, useEffect, useCallback } from './html.js';
+import { getJson, getToken, onUnauthorized } from './api.js';
+import { followEvents } from './events.js';
+import { readUrlState, writeUrlState } from './url_state.js';
+import { TokenPrompt } from './views/token_prompt.js';
+import { SessionList } from './views/sessions.js';
+import { FilterBar } from './views/filter_bar.js';
+import { EntryTable } from './views/entry_table.js';
+import { EntryDetail } from './views/entry_detail.js';
+import { Setup } from './views/setup.js';
+import { Toasts, toast } from './views/toast.js';
+
+/** Asks /api/health (no token needed) whether the API wants a token, then tries the token. */
+async function checkAccess() {
+  const health = await getJson('/api/health');
+  if (health.auth?.tokenRequired && !getToken()) {
+    return { health, state: 'needToken' };
+  }
+  try {
+    await getJson('/api/sessions');
+    return { health, state: 'ok' };
+  } catch (error) {
+    if (error.status === 401) {
+      return { health, state: 'needToken', rejected: true };
+    }
+    throw error;
+  }
+}
+
+function App() {
+  const initial = readUrlState();
+  const [access, setAccess] = useState({ state: 'checking' });
+  const [sessions, setSessions] = useState([]);
+  const [sessionId, setSessionId] = useState(initial.session);
+  const [filters, setFilters] = useState(initial.filters);
+  const [entryId, setEntryId] = useState(initial.entry);
+  const [paused, setPaused] = useState(false);
+  const [live, setLive] = useState('connecting');
+  const [liveTick, setLiveTick] = useState(0);
+  const [reloadTick, setReloadTick] = useState(0);
+  const [panel, setPanel] = useState(null);  // 'sessions' | 'setup' on narrow screens, 'setup'
+
+  const retry = useCallback(() => {
+    setAccess({ state: 'checking' });
+    checkAccess().then(setAccess, (error) => setAccess({ state: 'down', error: error.message }));
+  }, []);
+  useEffect(retry, []);
+  useEffect(() => onUnauthorized(() => setAccess((a) => ({ ...a, state: 'needToken', rejected: true }))), []);
+
+  const loadSessions = useCallback(async () => {
+    const data = await getJson('/api/sessions');
+    setSessions(data.sessions);
+    return data.sessions;
+  }, []);
+
+  useEffect(() => {
+    if (access.state !== 'ok') {
+      return;
+    }
+    loadSessions().then((list) => {
+      setSessionId((current) => {
+        if (current && list.some((s) => s.id === current)) {
+          return current;
+        }
+        return (list.find((s) => s.isActive) ?? list[0])?.id ?? '';
+      });
+    }, (error) => toast(error.message, 'error'));
+  }, [access.state]);
+
+  useEffect(() => writeUrlState({ session: sessionId, entry: entryId, filters }),
+    [sessionId, entryId, filters]);
+
+  useEffect(() => {
+    if (access.state !== 'ok') {
+      return undefined;
+    }
+    const stream = followEvents({
+      types: ['entry', 'session'],
+      onStatus: (status) => setLive(status),
+      onReconnect: () => {
+        loadSessions().catch(() => {});
+        setReloadTick((t) => t + 1);
+      },
+      onEvent: (type, data) => {
+        if (type === 'entry') {
+          setLiveTick((t) => t + 1);
+          setSessions((list) => list.map((s) => (s.id === data.sessionId
+            ? { ...s, trafficCount: s.trafficCount + 1 } : s)));
+        } else if (type === 'session') {
+          loadSessions().catch(() => {});
+          if (data.action === 'updated') {
+            setReloadTick((t) => t + 1);
+          }
+        }
+      },
+    });
+    return () => stream.close();
+  }, [access.state]);
+
+  if (access.state === 'checking') {
+    return html`<div class="splash">Connecting to Hark…</div>`;
+  }
+  if (access.state === 'down') {
+    return html`<div class="splash error">Cannot reach Hark's API: ${access.error}
+      <button onClick=${retry}>Retry</button></div>`;
+  }
+  if (access.state === 'needToken') {
+    return html`<${TokenPrompt} rejected=${access.rejected} onDone=${retry} />`;
+  }
+
+  const session = sessions.find((s) => s.id === sessionId) ?? null;
+  const chooseSession = (id) => {
+    setSessionId(id);
+    setEntryId('');
+    setPanel(null);
+  };
+  return html`
+    <div class=${`layout ${entryId ? 'with-detail' : ''} ${panel ? `show-${panel}` : ''}`}>
+      <header class="topbar">
+        <button class="icon-button only-narrow" title="Sessions" aria-label="Sessions"
+          onClick=${() => setPanel(panel === 'sessions' ? null : 'sessions')}>☰</button>
+        <span class="brand"><img src="/ui/icon.svg" alt="" />Hark</span>
+        <span class="session-title">${session ? session.name : 'No session'}</span>
+        <span class="spacer"></span>
+        <span class=${`live live-${paused ? 'paused' : live}`} title="Live updates from /api/events">
+          ${paused ? 'Paused' : live === 'live' ? 'Live' : live === 'offline' ? 'Offline' : 'Connecting'}
+        </span>
+        <button class="button" onClick=${() => setPaused(!paused)} data-test="pause">
+          ${paused ? 'Resume' : 'Pause'}</button>
+        <button class="button" onClick=${() => setPanel(panel === 'setup' ? null : 'setup')}
+          data-test="setup-button">Setup</button>
+      </header>
+      <aside class="sidebar">
+        <${SessionList} sessions=${sessions} selected=${sessionId} onSelect=${chooseSession}
+          reload=${loadSessions} />
+      </aside>
+      <main class="main">
+        <${FilterBar} filters=${filters} onChange=${(f) => { setFilters(f); }} />
+        ${sessionId
+          ? html`<${EntryTable} key=${sessionId} sessionId=${sessionId} filters=${filters}
+              selected=${entryId} onSelect=${setEntryId} paused=${paused}
+              liveTick=${liveTick} reloadTick=${reloadTick} />`
+          : html`<div class="empty">No session yet: create one on the left.</div>`}
+      </main>
+      ${entryId && sessionId ? html`
+        <section class="detail">
+          <${EntryDetail} key=${entryId} sessionId=${sessionId} entryId=${entryId}
+            onClose=${() => setEntryId('')} />
+        </section>` : null}
+      ${panel === 'setup' ? html`<${Setup} health=${access.health} onClose=${() => setPanel(null)} />` : null}
+      <${Toasts} />
+    </div>`;
+}
+
+render(html`<${App} />`, document.getElementById('app'));
