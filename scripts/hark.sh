@@ -18,13 +18,15 @@ DEBIAN_PACKAGES="build-essential cmake ninja-build ccache pkg-config git ca-cert
   libboost1.81-dev libboost-url1.81-dev libssl-dev libnghttp2-dev nlohmann-json3-dev
   libsqlite3-dev libspdlog-dev libgtest-dev libgmock-dev libcli11-dev libtomlplusplus-dev
   libsystemd-dev libbenchmark-dev zlib1g-dev libbrotli-dev libzstd-dev
-  python3 curl sqlite3 openssl nghttp2-client clang-14 libclang-rt-14-dev"
+  python3 curl sqlite3 openssl nghttp2-client clang-14 libclang-rt-14-dev chromium"
 
 # The npm packages the integration tests use (tests/integration): the JA3/JA4 reference the
 # fingerprint cross-check compares Hark with, and the HAR 1.2 schema validator every HAR export
-# is checked with.
+# is checked with; and puppeteer-core, with which the web UI test drives Debian's chromium (24.x
+# still runs on Debian 12's Node.js 18).
 JA_REFERENCE_PACKAGE="read-tls-client-hello@2.0.0"
 HAR_VALIDATOR_PACKAGE="har-validator@5.1.5"
+PUPPETEER_PACKAGE="puppeteer-core@24.43.1"
 
 log() { printf 'hark.sh: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -70,19 +72,21 @@ cmd_deps() {
 # uses nothing newer than 18 has (crypto.createHash, streams), and test_ja4_reference.py runs
 # it on 18 in CI; --engine-strict=false keeps npm from refusing it there.
 npm_deps() {
-  local dir="$ROOT/tests/integration" packages=("$HAR_VALIDATOR_PACKAGE" "$JA_REFERENCE_PACKAGE")
+  local dir="$ROOT/tests/integration"
+  local packages=("$HAR_VALIDATOR_PACKAGE" "$JA_REFERENCE_PACKAGE" "$PUPPETEER_PACKAGE")
   if ! command -v npm >/dev/null 2>&1; then
-    log "deps: npm missing, JA4 cross-check and HAR validation skipped"
+    log "deps: npm missing, JA4 cross-check, HAR validation and web UI test skipped"
     return 0
   fi
-  if [ -d "$dir/node_modules/har-validator" ] && [ -d "$dir/node_modules/read-tls-client-hello" ]; then
+  if [ -d "$dir/node_modules/har-validator" ] && [ -d "$dir/node_modules/read-tls-client-hello" ] &&
+    [ -d "$dir/node_modules/puppeteer-core" ]; then
     return 0
   fi
   log "deps: npm install ${packages[*]}"
   # All in one call: `npm install --no-save` removes packages it was not asked for.
   npm install --no-save --no-audit --no-fund --engine-strict=false --prefix "$dir" \
     "${packages[@]}" >/dev/null ||
-    log "deps: npm install failed, JA4 cross-check and HAR validation skipped"
+    log "deps: npm install failed, JA4 cross-check, HAR validation and web UI test skipped"
 }
 
 # build_dir FLAVOR -> prints build/FLAVOR
