@@ -118,6 +118,12 @@ export class EntryPager {
    *  loaded (or close), seeking by time otherwise. */
   async load(missing, to) {
     const limit = Math.min(1000, Math.max(PAGE, to - missing + 1));
+    if (to >= this.total - 1 && this.total - missing <= 1000) {
+      // The end of the table (where a live view sits): the newest rows, read backwards.
+      const data = await this.page({ order: 'desc', limit: this.total - missing });
+      data.entries.forEach((entry, i) => this.rows.set(data.total - 1 - i, entry));
+      return;
+    }
     for (let back = 1; back <= 1000 && missing - back >= 0; back += 1) {
       const cursor = this.cursorAfter.get(missing - back);
       if (cursor) {

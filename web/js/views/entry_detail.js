@@ -12,10 +12,10 @@ import { WebSocketView } from './websocket_view.js';
 import { Http2View } from './http2_view.js';
 import { toast } from './toast.js';
 
-function Headers({ title, headers, test }) {
+function Headers({ title, line, headers, test }) {
   const list = orderedHeaders(headers);
   return html`<div class="headers">
-    <h3>${title} <span class="muted">${list.length}</span></h3>
+    <h3>${title} <span class="muted">(${list.length})</span><span class="line">${line}</span></h3>
     <table class="kv headers-table" data-test=${test}>
       ${list.map(([name, value], i) => html`<tr key=${i}><th>${name}</th><td>${value}</td></tr>`)}
     </table></div>`;
@@ -32,8 +32,10 @@ function HeadersTab({ entry }) {
       <tr><th>Upstream</th><td>${entry.remoteAddr ? `${entry.remoteAddr.ip}:${entry.remoteAddr.port}` : '—'}
         ${entry.upstreamHttpVersion ? ` · ${entry.upstreamHttpVersion}` : ''}</td></tr>
     </table>
-    <${Headers} title=${`Request · ${req.method} ${req.path} ${req.httpVersion}`} headers=${req.headers} test="request-headers" />
-    ${res ? html`<${Headers} title=${`Response · ${res.statusCode} ${res.statusText}`} headers=${res.headers}
+    <${Headers} title="Request headers" line=${`${req.method} ${req.path} ${req.httpVersion}`}
+      headers=${req.headers} test="request-headers" />
+    ${res ? html`<${Headers} title="Response headers" line=${`${res.httpVersion} ${res.statusCode} ${res.statusText}`}
+      headers=${res.headers}
       test="response-headers" />` : html`<p class="muted">No response.</p>`}
   </div>`;
 }

@@ -25,7 +25,7 @@ function Row({ index, entry, selected, onClick }) {
       <span class="c-loading">…</span></div>`;
   }
   const { host, path } = urlParts(entry.url);
-  const status = entry.error ? entry.error.code : entry.response?.statusCode ?? '—';
+  const status = entry.error ? 'failed' : entry.response?.statusCode ?? '—';
   const size = entry.response ? formatBytes(entry.response.bodySize) : '';
   return html`
     <div class=${`row ${selected ? 'selected' : ''} ${entry.error ? 'failed' : ''}`} style=${style}
@@ -34,7 +34,7 @@ function Row({ index, entry, selected, onClick }) {
       <span class="c-num">${index + 1}</span>
       <span class="c-time">${formatTime(entry.timings?.startedAt)}</span>
       <span class="c-method">${entry.request.method}</span>
-      <span class=${`c-status ${statusClass(entry)}`}>${status}</span>
+      <span class=${`c-status ${statusClass(entry)}`} title=${entry.error?.code ?? ''}>${status}</span>
       <span class="c-host" title=${host}>${host}</span>
       <span class="c-path" title=${path}>${path}</span>
       <span class="c-type">${shortType(entry)}</span>
@@ -67,7 +67,8 @@ export function EntryTable({ sessionId, filters, selected, onSelect, paused, liv
   const view = useViewport(scroller);
   const [, setVersion] = useState(0);
   const [pager, setPager] = useState(null);
-  const follow = useRef(true);
+  // Follow new traffic at the end, unless the page was opened on an entry (a shared link).
+  const follow = useRef(!selected);
   const selectedIndex = useRef(-1);
 
   useEffect(() => {

@@ -11,15 +11,13 @@ export function Setup({ health, onClose }) {
       <div class="dialog setup" role="dialog" aria-label="Setup" data-test="setup">
         <div class="dialog-head"><h2>Set up a client</h2>
           <button class="icon-button" onClick=${onClose} aria-label="Close">✕</button></div>
-        <p>Hark's proxy listens on <code data-test="proxy-address">${address}</code>
-          (HTTP and HTTPS through <code>CONNECT</code>).</p>
+        <p>Hark's proxy listens on <code data-test="proxy-address">${address}</code> (HTTP, and HTTPS through <code>CONNECT</code>).</p>
         <h3>1. Trust Hark's CA certificate</h3>
         <p class="row">
           <a class="button" href="/api/ca.pem" download="hark-ca.pem">Download CA (.pem)</a>
           <a class="button" href="/api/ca.der" download="hark-ca.cer">Download CA (.der / .cer)</a>
         </p>
-        <p class="muted">On a phone or another machine that already uses the proxy, open
-          <code>http://hark.local/</code>: Hark serves the certificate there itself.</p>
+        <p class="muted">A phone or another machine that already uses the proxy can open <code>http://hark.local/</code>: Hark serves the certificate there itself.</p>
         <h3>2. Send traffic through the proxy</h3>
         <dl class="setup-list">
           <dt>curl</dt>
@@ -27,21 +25,13 @@ export function Setup({ health, onClose }) {
           <dt>Shell</dt>
           <dd><code>export http_proxy=http://${address} https_proxy=http://${address}</code></dd>
           <dt>Firefox</dt>
-          <dd>Settings → Network Settings → Manual proxy: HTTP proxy <code>${host}</code> port
-            <code>${port}</code>, "Also use this proxy for HTTPS"; Settings → Certificates →
-            Import the .pem, trust it for websites.</dd>
+          <dd>Settings → Network Settings → Manual proxy: HTTP proxy <code>${host}</code>, port <code>${port}</code>, "Also use this proxy for HTTPS". Then Settings → Certificates → Import the .pem and trust it for websites.</dd>
           <dt>Chrome, Chromium</dt>
-          <dd><code>chromium --proxy-server=http://${address}</code>; import the CA under
-            Settings → Privacy and security → Security → Manage certificates → Authorities.</dd>
+          <dd>Start it with <code>--proxy-server=http://${address}</code>; import the CA under Settings → Privacy and security → Security → Manage certificates → Authorities.</dd>
           <dt>Android</dt>
-          <dd>Wi-Fi → the network → Proxy: manual, host = this machine's LAN address (start Hark
-            with <code>--proxy-listen 0.0.0.0:${port}</code>), port <code>${port}</code>; then
-            install the .cer under Security → Encryption → Install a certificate → CA. Apps
-            trust user CAs only when they opt in.</dd>
+          <dd>Start Hark with <code>--proxy-listen 0.0.0.0:${port}</code>. Wi-Fi → the network → Proxy: manual, host = this machine's LAN address, port <code>${port}</code>. Install the .cer under Security → Encryption → Install a certificate → CA (apps trust user CAs only when they opt in).</dd>
           <dt>iOS</dt>
-          <dd>Wi-Fi → ⓘ → Configure Proxy → Manual as above; open <code>http://hark.local/</code>
-            in Safari, install the profile, then enable full trust under General → About →
-            Certificate Trust Settings.</dd>
+          <dd>Wi-Fi → (i) → Configure Proxy → Manual, as for Android. Open <code>http://hark.local/</code> in Safari, install the profile, then turn on full trust under General → About → Certificate Trust Settings.</dd>
         </dl>
       </div>
     </div>`;
