@@ -10,6 +10,10 @@ origin. One daemon and one browser for every check, to keep the run short:
 - the session's HAR export downloads and passes har-validator;
 - no console error, page error or failed request.
 
+The benchmark (test_million_entry_session) runs when HARK_WEB_UI_BENCH_DIR names a data
+directory whose hark.db holds a large session, such as the store benchmark's database
+(docs/performance.md says how to make one): first rows and scrollbar jumps in the browser.
+
 Screenshots (token prompt, entries with detail, dark, setup, phone) and the exported HAR are
 kept in $HARK_ARTIFACTS (default: build/artifacts/web_ui under the source tree).
 """
@@ -18,11 +22,13 @@ import json
 import os
 import shutil
 import subprocess
+import unittest
 
 from harklib import HarkTestCase, missing
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHECK_SCRIPT = os.path.join(HERE, "web_ui_check.js")
+PERF_SCRIPT = os.path.join(HERE, "web_ui_perf.js")
 CHROMIUM = os.environ.get("HARK_CHROMIUM", "/usr/bin/chromium")
 TOKEN = "web-ui-test-token-3f1c"
 
@@ -62,4 +68,32 @@ class WebUiTest(HarkTestCase):
         for name in ("token", "entries-detail", "entries-dark", "setup", "phone"):
             self.assertTrue(os.path.getsize(os.path.join(artifacts, name + ".png")) > 5000, name)
         self.assertTrue(hark.alive())
+        hark.stop()
+
+
+class WebUiBenchmark(HarkTestCase):
+    def test_million_entry_session(self):
+        data_dir = os.environ.get("HARK_WEB_UI_BENCH_DIR")
+        if not data_dir:
+            raise unittest.SkipTest("HARK_WEB_UI_BENCH_DIR is not set: no large session to scroll")
+        if shutil.which("node") is None or not os.access(CHROMIUM, os.X_OK):
+            raise missing("node or chromium is missing: the web UI benchmark cannot run")
+        hark = self.start_hark(data_dir=data_dir, timeout=120)
+        sessions = hark.api_ok("GET", "/api/sessions")["sessions"]
+        largest = max(sessions, key=lambda s: s["trafficCount"])
+        env = dict(os.environ)
+        env.update({"HARK_API": "http://127.0.0.1:%d" % hark.api_port, "SESSION": largest["id"],
+                    "CHROMIUM": CHROMIUM, "ARTIFACTS": artifacts_dir()})
+        proc = subprocess.run(["node", PERF_SCRIPT], capture_output=True, text=True,
+                              timeout=600, env=env)
+        if proc.returncode == 3:
+            raise missing(proc.stderr.strip())
+        self.assertEqual(proc.returncode, 0, proc.stderr[-4000:] + proc.stdout[-2000:])
+        figures = json.loads(proc.stdout.strip().splitlines()[-1])
+        print("web UI over %d entries: %s" % (largest["trafficCount"], json.dumps(figures)))
+        self.assertEqual(figures["total"], largest["trafficCount"])
+        for jump in figures["jumps"]:
+            # The rows shown are where the scrollbar says (20 rows of overscan above the view).
+            expected = jump["fraction"] * figures["total"]
+            self.assertLess(abs(jump["firstRow"] - expected), 200, jump)
         hark.stop()

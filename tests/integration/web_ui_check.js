@@ -89,6 +89,18 @@ async function waitForRows(page, n, what) {
   }
 }
 
+/** Clicks the row of entry `id` (or presses `key`) and waits for its detail. */
+async function openEntry(page, entry, key) {
+  if (key) {
+    await page.keyboard.press(key);
+  } else {
+    await page.click(`[data-id="${entry.id}"]`);
+  }
+  await page.waitForFunction((url) => document.querySelector('[data-test=detail] .detail-url')?.textContent === url,
+    { timeout: 10000 }, entry.url);
+  check(new URL(page.url()).searchParams.get('entry') === entry.id, `entry ${entry.id} in the URL`);
+}
+
 async function screenshot(page, name) {
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
 }
@@ -186,7 +198,7 @@ async function main() {
     // 4. An entry's headers in wire order, its decoded body.
     const entries = (await api('GET', `/api/sessions/${session.id}/entries`)).entries;
     const hello = entries.find((e) => e.url.includes('/hello'));
-    await page.click(`[data-id="${hello.id}"]`);
+    await openEntry(page, hello);
     await page.waitForSelector('[data-test=request-headers]');
     const shown = await page.$$eval('[data-test=request-headers] tr',
       (rows) => rows.map((r) => [r.querySelector('th').textContent, r.querySelector('td').textContent]));
@@ -195,19 +207,17 @@ async function main() {
     const names = shown.map(([n]) => n);
     check(names.indexOf('X-Alpha') < names.indexOf('X-Beta') && names.indexOf('X-Beta') < names.indexOf('X-Gamma'),
       `X-Alpha, X-Beta, X-Gamma in order: ${names}`);
-    check(new URL(page.url()).searchParams.get('entry') === hello.id, 'the entry is in the URL');
 
     // ↓ moves to the next entry (the gzip one): its body decoded.
-    await page.keyboard.press('ArrowDown');
     const gzip = entries.find((e) => e.url.endsWith('/gzip'));
-    await page.waitForFunction((id) => new URL(location.href).searchParams.get('entry') === id, {}, gzip.id);
+    await openEntry(page, gzip, 'ArrowDown');
     await page.click('[data-test=tab-response]');
     await page.waitForSelector('[data-test=response-body]');
     const text = await page.$eval('[data-test=response-body]', (el) => el.textContent);
     check(text.startsWith('Hark decodes content-encoded bodies'), `gzip body decoded: ${text.slice(0, 60)}`);
 
     const echo = entries.find((e) => e.url.endsWith('/echo'));
-    await page.click(`[data-id="${echo.id}"]`);
+    await openEntry(page, echo);
     await page.click('[data-test=tab-response]');
     await page.waitForSelector('[data-test=response-body].json');
     const pretty = await page.$eval('[data-test=response-body]', (el) => el.textContent);
@@ -244,7 +254,7 @@ async function main() {
     await page.keyboard.press('Escape');
     await page.click('.overlay', { offset: { x: 5, y: 5 } });
     await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'dark' }]);
-    await page.click(`[data-id="${echo.id}"]`);
+    await openEntry(page, echo);
     await page.waitForSelector('[data-test=request-headers]');
     await screenshot(page, 'entries-dark');
     await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'light' }]);

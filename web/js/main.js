@@ -2,7 +2,7 @@
 // the REST API and its live events. State that a shared link should carry (session, filters,
 // selected entry) lives in the URL (url_state.js).
 
-import { html, render, useState, useEffect, useCallback } from './html.js';
+import { html, render, useState, useEffect, useCallback, useRef } from './html.js';
 import { getJson, getToken, onUnauthorized } from './api.js';
 import { followEvents } from './events.js';
 import { readUrlState, writeUrlState } from './url_state.js';
@@ -31,6 +31,15 @@ async function checkAccess() {
   }
 }
 
+/** Sessions as last listed, to tell an update that changed a session's entries (deleted,
+ *  imported) from one that changed its name or flags. */
+const knownCounts = new Map();
+function countChanged(session) {
+  const before = knownCounts.get(session.id);
+  knownCounts.set(session.id, session.trafficCount);
+  return before !== undefined && before !== session.trafficCount;
+}
+
 function App() {
   const initial = readUrlState();
   const [access, setAccess] = useState({ state: 'checking' });
@@ -42,7 +51,9 @@ function App() {
   const [live, setLive] = useState('connecting');
   const [liveTick, setLiveTick] = useState(0);
   const [reloadTick, setReloadTick] = useState(0);
-  const [panel, setPanel] = useState(null);  // 'sessions' | 'setup' on narrow screens, 'setup'
+  const [panel, setPanel] = useState(null);  // 'setup', or 'sessions' on narrow screens
+  const sessionRef = useRef(sessionId);  // for the event handlers, set up once
+  sessionRef.current = sessionId;
 
   const retry = useCallback(() => {
     setAccess({ state: 'checking' });
@@ -53,6 +64,7 @@ function App() {
 
   const loadSessions = useCallback(async () => {
     const data = await getJson('/api/sessions');
+    data.sessions.forEach((s) => knownCounts.set(s.id, s.trafficCount));
     setSessions(data.sessions);
     return data.sessions;
   }, []);
@@ -87,12 +99,19 @@ function App() {
       },
       onEvent: (type, data) => {
         if (type === 'entry') {
-          setLiveTick((t) => t + 1);
+          if (knownCounts.has(data.sessionId)) {
+            knownCounts.set(data.sessionId, knownCounts.get(data.sessionId) + 1);
+          }
+          if (data.sessionId === sessionRef.current) {
+            setLiveTick((t) => t + 1);
+          }
           setSessions((list) => list.map((s) => (s.id === data.sessionId
             ? { ...s, trafficCount: s.trafficCount + 1 } : s)));
         } else if (type === 'session') {
           loadSessions().catch(() => {});
-          if (data.action === 'updated') {
+          // Entries deleted from or imported into the session on screen: read it again.
+          const changed = data.session?.id === sessionRef.current;
+          if (changed && data.action === 'updated' && countChanged(data.session)) {
             setReloadTick((t) => t + 1);
           }
         }
