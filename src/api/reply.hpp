@@ -128,7 +128,5 @@ bool is_web_ui_path(std::string_view path);
  *  page's Content-Security-Policy; 304 when If-None-Match has its ETag, 404 for an unknown
  *  file, 405 for a method other than GET. */
 response get_web_ui(const request& req, std::string_view path);
-/** The Content-Type for a web file, from its extension; application/octet-stream if unknown. */
-std::string_view web_content_type(std::string_view path);
 
 }  // namespace hark::api

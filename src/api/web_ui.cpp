@@ -65,9 +65,9 @@ bool etag_matches(std::string_view header, std::string_view etag) {
 
 /** The headers every UI response carries, 200 and 304 alike. */
 void set_ui_headers(response& res, const web_asset& asset) {
-  res.set(http::field::content_security_policy, content_security_policy);
-  res.set(http::field::x_content_type_options, "nosniff");
-  res.set(http::field::referrer_policy, "no-referrer");
+  res.set("Content-Security-Policy", content_security_policy);
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("Referrer-Policy", "no-referrer");
   res.set("Cross-Origin-Opener-Policy", "same-origin");
   res.set("Cross-Origin-Resource-Policy", "same-origin");
   // The file names carry no version, so every use revalidates: a 304 on loopback costs
@@ -97,8 +97,9 @@ response get_web_ui(const request& req, std::string_view path) {
     res.set(http::field::allow, "GET");
     return res;
   }
-  const auto relative = path == "/" ? std::string_view("index.html") : path.substr(4);
-  const web_asset* asset = path.starts_with("/ui/") || path == "/" ? find_asset(relative) : nullptr;
+  const web_asset* asset = path == "/"                ? find_asset("index.html")
+                           : path.starts_with("/ui/") ? find_asset(path.substr(4))
+                                                      : nullptr;
   if (asset == nullptr) {
     return error_reply(http::status::not_found, "Not found");
   }

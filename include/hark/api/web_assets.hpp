@@ -18,4 +18,8 @@ struct web_asset {
 /** Every embedded file, sorted by path (generated web_assets.cpp). */
 std::span<const web_asset> web_assets();
 
+/** The Content-Type a web file is served with, from its extension (`text/javascript;
+ *  charset=utf-8` for `.js`, …); application/octet-stream for an unknown one. */
+std::string_view web_content_type(std::string_view path);
+
 }  // namespace hark::api

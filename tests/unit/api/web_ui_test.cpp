@@ -26,6 +26,10 @@ class web_ui : public api_fixture {
     const auto value = res[field];
     return std::string(value.data(), value.size());
   }
+  static std::string header(const response& res, std::string_view name) {
+    const auto value = res[boost::beast::string_view(name.data(), name.size())];
+    return std::string(value.data(), value.size());
+  }
 };
 
 std::string_view embedded(std::string_view path) {
@@ -44,13 +48,13 @@ TEST_F(web_ui, root_is_the_page_with_a_strict_policy) {
   EXPECT_EQ(header(res, http::field::content_type), "text/html; charset=utf-8");
   EXPECT_EQ(res.body(), embedded("index.html"));
   EXPECT_NE(res.body().find("<script type=\"module\" src=\"/ui/js/main.js\">"), std::string::npos);
-  const auto csp = header(res, http::field::content_security_policy);
+  const auto csp = header(res, "Content-Security-Policy");
   EXPECT_NE(csp.find("default-src 'self'"), std::string::npos) << csp;
   EXPECT_NE(csp.find("script-src 'self';"), std::string::npos) << csp;
   EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos) << csp;
   EXPECT_EQ(csp.find("unsafe-inline"), std::string::npos) << csp;
   EXPECT_EQ(csp.find("unsafe-eval"), std::string::npos) << csp;
-  EXPECT_EQ(header(res, http::field::x_content_type_options), "nosniff");
+  EXPECT_EQ(header(res, "X-Content-Type-Options"), "nosniff");
   EXPECT_EQ(header(res, http::field::cache_control), "no-cache");
   EXPECT_EQ(header(res, http::field::content_length), std::to_string(res.body().size()));
 }
@@ -83,7 +87,7 @@ TEST_F(web_ui, files_have_their_content_types) {
     ASSERT_EQ(res.result(), http::status::ok) << target;
     EXPECT_EQ(header(res, http::field::content_type), type) << target;
     EXPECT_EQ(res.body(), embedded(std::string_view(target).substr(4))) << target;
-    EXPECT_FALSE(header(res, http::field::content_security_policy).empty()) << target;
+    EXPECT_FALSE(header(res, "Content-Security-Policy").empty()) << target;
   }
   EXPECT_EQ(web_content_type("x.png"), "image/png");
   EXPECT_EQ(web_content_type("README"), "application/octet-stream");
