@@ -5,14 +5,17 @@
 // Rows are addressed by their index in start-time order (the API's `asc` order). Reading on
 // from a loaded row uses the API's cursor (`nextCursor`); reaching a row far from any loaded
 // one seeks by time instead: the start time at that index is estimated from the rows already
-// known (linear interpolation), the entries before that instant are counted (`until`, from
-// `total`), and a page is read from there (`since`). That gives exact indexes in a few
-// requests, since both queries carry the same filters.
+// known (linear interpolation), and the rows on either side of that instant are read
+// (`until` newest first, whose `total` counts the entries before the instant and so gives the
+// index, and `since`). That gives exact indexes in a few requests, since both queries carry
+// the same filters.
 
 import { getJson, query, enc } from './api.js';
 
 const PAGE = 200;
 const MAX_SEEK_STEPS = 6;
+const KEPT_ROWS = 20000;   // beyond, rows far from the view are dropped (memory)
+const KEPT_AROUND = 5000;  // rows kept on each side of the view when dropping
 
 /** `ms` (Unix ms, may be fractional) as ISO 8601 with microseconds, which the API accepts. */
 function isoMicros(us) {
@@ -24,8 +27,10 @@ function isoMicros(us) {
 const startUs = (row) => Date.parse(row.timings.startedAt) * 1000;
 
 export class EntryPager {
-  /** `filters`: the API's filters (docs/api.md), `onChange()` after rows or total changed. */
-  constructor(sessionId, filters, onChange) {
+  /** `filters`: the API's filters (docs/api.md), `onChange()` after rows or total changed;
+   *  `fromEnd`: the first rows wanted are the newest (a table that follows live traffic). */
+  constructor(sessionId, filters, onChange, fromEnd = false) {
+    this.fromEnd = fromEnd;
     this.sessionId = sessionId;
     this.filters = filters;
     this.onChange = onChange;
@@ -67,9 +72,37 @@ export class EntryPager {
     }
   }
 
+  /** The first page: the oldest rows, or the newest ones when following live traffic. */
+  async first() {
+    if (this.fromEnd) {
+      const data = await this.page({ order: 'desc', limit: PAGE });
+      this.total = data.total;
+      data.entries.forEach((entry, i) => this.rows.set(data.total - 1 - i, entry));
+      return;
+    }
+    const data = await this.page({ limit: PAGE });
+    this.total = data.total;
+    this.store(0, data.entries, data.nextCursor);
+  }
+
+  /** Drops the rows (and cursors) far from `center` once too many are kept. */
+  trim(center) {
+    if (this.rows.size <= KEPT_ROWS) {
+      return;
+    }
+    for (const map of [this.rows, this.cursorAfter]) {
+      for (const index of [...map.keys()]) {
+        if (Math.abs(index - center) > KEPT_AROUND) {
+          map.delete(index);
+        }
+      }
+    }
+  }
+
   /** Loads rows `from`..`to` (inclusive) that are not loaded yet; calls onChange when done. */
   ensure(from, to) {
     this.wanted = [from, to];
+    this.trim(Math.round((from + to) / 2));
     if (!this.busy) {
       this.busy = true;
       this.pump().finally(() => {
@@ -92,9 +125,7 @@ export class EntryPager {
     try {
       for (let guard = 0; guard < 32 && !this.closed; guard += 1) {
         if (this.total === null) {
-          const data = await this.page({ limit: PAGE });
-          this.total = data.total;
-          this.store(0, data.entries, data.nextCursor);
+          await this.first();
           this.onChange();
           continue;
         }
@@ -103,8 +134,12 @@ export class EntryPager {
         if (missing < 0) {
           return;
         }
+        const known = this.rows.size;
         await this.load(missing, to);
         this.onChange();
+        if (this.rows.size === known) {
+          return;  // nothing new (rows deleted meanwhile): wait for the next ensure()
+        }
       }
     } catch (error) {
       if (!this.closed) {
@@ -118,6 +153,11 @@ export class EntryPager {
    *  loaded (or close), seeking by time otherwise. */
   async load(missing, to) {
     const limit = Math.min(1000, Math.max(PAGE, to - missing + 1));
+    if (missing === 0) {
+      const data = await this.page({ limit });
+      this.store(0, data.entries, data.nextCursor);
+      return;
+    }
     if (to >= this.total - 1 && this.total - missing <= 1000) {
       // The end of the table (where a live view sits): the newest rows, read backwards.
       const data = await this.page({ order: 'desc', limit: this.total - missing });
@@ -164,7 +204,9 @@ export class EntryPager {
     if (!this.rows.has(this.total - 1)) {
       await this.lastRow();
     }
-    for (let step = 0; step < MAX_SEEK_STEPS; step += 1) {
+    const half = Math.max(PAGE, Math.ceil(limit / 2));
+    let previous = null;
+    for (let step = 0; step < MAX_SEEK_STEPS && !this.rows.has(index); step += 1) {
       const { below, above } = this.anchors(index);
       if (!below || !above) {
         return;
@@ -172,16 +214,25 @@ export class EntryPager {
       const span = above[0] - below[0];
       const fraction = span === 0 ? 0 : (index - below[0]) / span;
       // Whole microseconds, so that `until` just below `at` never rounds onto it.
-      const at = Math.round(below[1] + fraction * (above[1] - below[1]));
-      const [count, data] = await Promise.all([
-        this.page({ until: isoMicros(at - 1), limit: 1 }),
-        this.page({ since: isoMicros(at), limit }),
-      ]);
-      const first = count.total;
-      this.store(first, data.entries, data.nextCursor);
-      if (this.rows.has(index) || data.entries.length === 0) {
+      let at = Math.round(below[1] + fraction * (above[1] - below[1]));
+      if (at === previous) {
+        // The estimate no longer moves (start times are known to the millisecond only):
+        // read on from the nearest row before instead, a page further each time.
+        at = below[1];
+      }
+      if (at === previous) {
         return;
       }
+      previous = at;
+      // The rows just before `at` (newest first; their `total` is how many there are, which
+      // is the index of the first row from `at` on) and the rows from `at` on.
+      const [before, after] = await Promise.all([
+        this.page({ until: isoMicros(at - 1), order: 'desc', limit: half }),
+        this.page({ since: isoMicros(at), limit: half }),
+      ]);
+      const first = before.total;
+      before.entries.forEach((entry, i) => this.rows.set(first - 1 - i, entry));
+      this.store(first, after.entries, after.nextCursor);
     }
   }
 

@@ -49,14 +49,25 @@ function useViewport(ref) {
   const [view, setView] = useState({ top: 0, height: 600 });
   useLayoutEffect(() => {
     const el = ref.current;
-    const update = () => setView({ top: el.scrollTop, height: el.clientHeight });
-    const observer = new ResizeObserver(update);
+    // At most one render per frame, however many scroll events arrive.
+    let frame = 0;
+    const update = () => {
+      frame = 0;
+      setView({ top: el.scrollTop, height: el.clientHeight });
+    };
+    const schedule = () => {
+      if (frame === 0) {
+        frame = requestAnimationFrame(update);
+      }
+    };
+    const observer = new ResizeObserver(schedule);
     observer.observe(el);
-    el.addEventListener('scroll', update, { passive: true });
+    el.addEventListener('scroll', schedule, { passive: true });
     update();
     return () => {
       observer.disconnect();
-      el.removeEventListener('scroll', update);
+      el.removeEventListener('scroll', schedule);
+      cancelAnimationFrame(frame);
     };
   }, []);
   return view;
@@ -72,7 +83,7 @@ export function EntryTable({ sessionId, filters, selected, onSelect, paused, liv
   const selectedIndex = useRef(-1);
 
   useEffect(() => {
-    const p = new EntryPager(sessionId, filters, () => setVersion((v) => v + 1));
+    const p = new EntryPager(sessionId, filters, () => setVersion((v) => v + 1), follow.current);
     setPager(p);
     selectedIndex.current = -1;
     return () => p.close();
@@ -146,6 +157,12 @@ export function EntryTable({ sessionId, filters, selected, onSelect, paused, liv
     window.addEventListener('keydown', key);
     return () => window.removeEventListener('keydown', key);
   }, [pager, selected]);
+
+  useEffect(() => {
+    if (pager?.rowAt(first) && performance.getEntriesByName('hark:first-rows').length === 0) {
+      performance.mark('hark:first-rows');  // for the benchmark (tests/integration/web_ui_perf.js)
+    }
+  });
 
   const rows = [];
   if (pager && pager.total !== null) {
