@@ -225,8 +225,6 @@ async function main() {
       `JSON pretty-printed: ${pretty}`);
     await page.click('[data-test=tab-timings]');
     await page.waitForSelector('[data-test=waterfall]');
-    await page.click('[data-test=tab-headers]');
-    await screenshot(page, 'entries-detail');
 
     // 5. HAR export: downloaded, valid HAR 1.2, the session's five entries.
     await page.click('.session.selected [data-test=export]');
@@ -240,12 +238,40 @@ async function main() {
     check(har.log.entries.length === 5, `5 entries in the HAR, got ${har.log.entries.length}`);
     fs.copyFileSync(harFile, path.join(ARTIFACTS, 'export.har'));
 
-    // 6. First render of the table on a fresh load (token kept in sessionStorage).
+    // 6. More traffic, of several kinds, for the screenshots of a table in use.
+    const hosts = [new URL(ORIGIN).host, `localhost:${new URL(ORIGIN).port}`];
+    const more = [
+      ['GET', '/hello/api/v1/users?page=2'], ['GET', '/bytes?n=48213'], ['GET', '/status/301'],
+      ['POST', '/upload', '{"name":"report.pdf","size":48213}'], ['GET', '/gzip'],
+      ['GET', '/status/500'], ['GET', '/hello/static/app.js'], ['GET', '/status/204'],
+      ['POST', '/echo/login', '{"user":"ada","password":"…"}'], ['GET', '/hello/api/v1/orders/7731'],
+      ['GET', '/status/403'], ['GET', '/bytes?n=1200'], ['GET', '/hello/health'],
+      ['GET', '/status/429'], ['POST', '/echo/graphql', '{"query":"{ viewer { id name } }"}'],
+      ['GET', '/hello/api/v1/cart'], ['GET', '/status/502'], ['GET', '/gzip?v=2'],
+    ];
+    for (const [i, [method, route, body]] of more.entries()) {
+      const host = hosts[i % 2];
+      await viaProxy(method, `http://${host}${route}`, {
+        Host: host, 'User-Agent': 'Mozilla/5.0 (X11; Linux x86_64) Chrome/124.0', Accept: '*/*',
+        ...(body ? { 'Content-Type': 'application/json' } : {}),
+      }, body);
+    }
+    await waitForRows(page, 5 + more.length, 'more traffic appears live');
+    await page.click('[data-test=tab-headers]');
+    await page.waitForSelector('[data-test=request-headers]');
+    await screenshot(page, 'entries-detail');
+    await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'dark' }]);
+    await page.click('[data-test=tab-response]');
+    await page.waitForSelector('[data-test=response-body].json');
+    await screenshot(page, 'entries-dark');
+    await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'light' }]);
+
+    // 7. First render of the table on a fresh load (token kept in sessionStorage).
     await page.goto(`${API}/`, { waitUntil: 'load' });
     await page.waitForSelector('[data-test=entry-row]');
     figures.firstRowMs = Math.round(await page.evaluate(() => performance.now()));
 
-    // 7. Setup dialog, dark mode, a phone-sized viewport.
+    // 8. Setup dialog, a phone-sized viewport.
     await page.click('[data-test=setup-button]');
     await page.waitForSelector('[data-test=proxy-address]');
     const address = await page.$eval('[data-test=proxy-address]', (el) => el.textContent);
@@ -253,11 +279,6 @@ async function main() {
     await screenshot(page, 'setup');
     await page.keyboard.press('Escape');
     await page.click('.overlay', { offset: { x: 5, y: 5 } });
-    await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'dark' }]);
-    await openEntry(page, echo);
-    await page.waitForSelector('[data-test=request-headers]');
-    await screenshot(page, 'entries-dark');
-    await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'light' }]);
     await page.setViewport({ width: 390, height: 844, isMobile: true, hasTouch: true });
     await page.goto(`${API}/`, { waitUntil: 'load' });
     await page.waitForSelector('[data-test=entry-row]');

@@ -12,7 +12,7 @@ import { FilterBar } from './views/filter_bar.js';
 import { EntryTable } from './views/entry_table.js';
 import { EntryDetail } from './views/entry_detail.js';
 import { Setup } from './views/setup.js';
-import { Toasts, toast } from './views/toast.js';
+import { Toasts } from './views/toast.js';
 
 performance.mark('hark:start');  // the page's own time to its first rows is measured from here
 
@@ -111,7 +111,11 @@ function App() {
             setLiveTick((t) => t + 1);
           }
           setSessions((list) => list.map((s) => (s.id === data.sessionId
-            ? { ...s, trafficCount: s.trafficCount + 1 } : s)));
+            ? {
+              ...s,
+              trafficCount: s.trafficCount + 1,
+              totalBytes: s.totalBytes + (data.request?.bodySize ?? 0) + (data.response?.bodySize ?? 0),
+            } : s)));
         } else if (type === 'session') {
           loadSessions().catch(() => {});
           // Entries deleted from or imported into the session on screen: read it again.
