@@ -130,12 +130,12 @@ run_ctest() {
 }
 
 # The libFuzzer targets of tests/fuzz that the test command runs, HARK_FUZZ_SECONDS each.
-FUZZ_TARGETS="hark_client_hello_fuzz"
+FUZZ_TARGETS="hark_client_hello_fuzz hark_h2_session_fuzz"
 
 # A short libFuzzer run of every target in FUZZ_TARGETS, built with clang in build/fuzz. Each
 # target keeps its corpus in build/fuzz/corpus/<target>, so a second run starts where one ended.
 run_fuzz() {
-  local dir seconds=${HARK_FUZZ_SECONDS:-20} target rc=0
+  local dir seconds=${HARK_FUZZ_SECONDS:-20} target rc=0 seeds
   dir=$(build_dir fuzz)
   if ! command -v clang++-14 >/dev/null 2>&1; then
     log "fuzz: clang++-14 missing"
@@ -148,9 +148,12 @@ run_fuzz() {
   cmake --build "$dir" --target $FUZZ_TARGETS -j "$(nproc)" || return
   for target in $FUZZ_TARGETS; do
     mkdir -p "$dir/corpus/$target"
+    # Seed inputs kept in the repository (tests/fuzz/seeds/<target>), read but never written.
+    seeds=()
+    [ -d "$ROOT/tests/fuzz/seeds/$target" ] && seeds=("$ROOT/tests/fuzz/seeds/$target")
     log "fuzz: ${seconds} s of $target"
     if ! "$dir/tests/fuzz/$target" -max_total_time="$seconds" -print_final_stats=1 \
-      "$dir/corpus/$target" 2>"$dir/$target.log"; then
+      "$dir/corpus/$target" "${seeds[@]}" 2>"$dir/$target.log"; then
       tail -n 40 "$dir/$target.log" >&2
       rc=1
       continue
