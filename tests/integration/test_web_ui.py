@@ -7,7 +7,9 @@ origin. One daemon and one browser for every check, to keep the run short:
 - a filter narrows the table and is in the page URL, and that URL restores the view;
 - an entry shows its request headers in wire order and its decoded (gzip) and pretty-printed
   (JSON) response bodies; ↓ moves to the next entry;
-- the session's HAR export downloads and passes har-validator;
+- the session's HAR export downloads and passes har-validator, and imported through the file
+  picker it becomes a new session with the same entries;
+- "Copy as curl" puts the command that replays the request on the clipboard;
 - no console error, page error or failed request.
 
 The benchmark (test_million_entry_session) runs when HARK_WEB_UI_BENCH_DIR names a data

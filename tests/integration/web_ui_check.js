@@ -238,6 +238,29 @@ async function main() {
     check(har.log.entries.length === 5, `5 entries in the HAR, got ${har.log.entries.length}`);
     fs.copyFileSync(harFile, path.join(ARTIFACTS, 'export.har'));
 
+    // HAR import through the file picker: a new session with the same five entries, shown.
+    const input = await page.$('[data-test=har-file]');
+    await input.uploadFile(path.join(ARTIFACTS, 'export.har'));
+    await page.waitForFunction(() => document.querySelectorAll('[data-test=session]').length === 2,
+      { timeout: 10000 });
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('session') !== null &&
+      document.querySelector('.session.selected .session-name')?.textContent === 'export', { timeout: 10000 });
+    await waitForRows(page, 5, 'the imported session');
+    // Back to the recording session (sessions are newest first: the import is the first one).
+    await page.evaluate(() => document.querySelectorAll('[data-test=session] .session-main')[1].click());
+    await page.waitForFunction((id) => new URL(location.href).searchParams.get('session') === id, {}, session.id);
+    await waitForRows(page, 5, 'back on the recording session');
+
+    // Copy as curl: the command replays the request (the clipboard read back).
+    await browser.defaultBrowserContext().overridePermissions(API, ['clipboard-read', 'clipboard-write',
+      'clipboard-sanitized-write']);
+    await openEntry(page, echo);
+    await page.click('[data-test=copy-curl]');
+    await page.waitForFunction(async () => (await navigator.clipboard.readText()).startsWith('curl'), { timeout: 5000 });
+    const command = await page.evaluate(() => navigator.clipboard.readText());
+    check(command === `curl -X 'POST' '${echo.url}' -H 'Content-Type: application/json' --data-binary '{"user":"ada","roles":["admin","dev"],"n":1}'`,
+      `copy as curl: ${command}`);
+
     // 6. More traffic, of several kinds, for the screenshots of a table in use.
     const hosts = [new URL(ORIGIN).host, `localhost:${new URL(ORIGIN).port}`];
     const more = [
