@@ -2,9 +2,9 @@
 // the REST API and its live events. State that a shared link should carry (session, filters,
 // selected entry) lives in the URL (url_state.js).
 
-import { html, render, useState, useEffect, useCallback, useRef } from './html.js';
+import { html, render, useState, useEffect, useCallback } from './html.js';
 import { getJson, getToken, onUnauthorized } from './api.js';
-import { followEvents } from './events.js';
+import { useLiveEvents } from './live.js';
 import { readUrlState, writeUrlState } from './url_state.js';
 import { TokenPrompt } from './views/token_prompt.js';
 import { SessionList } from './views/sessions.js';
@@ -13,6 +13,7 @@ import { EntryTable } from './views/entry_table.js';
 import { EntryDetail } from './views/entry_detail.js';
 import { Setup } from './views/setup.js';
 import { Toasts } from './views/toast.js';
+import { TopBar } from './views/top_bar.js';
 
 performance.mark('hark:start');  // the page's own time to its first rows is measured from here
 
@@ -50,12 +51,9 @@ function App() {
   const [filters, setFilters] = useState(initial.filters);
   const [entryId, setEntryId] = useState(initial.entry);
   const [paused, setPaused] = useState(false);
-  const [live, setLive] = useState('connecting');
   const [liveTick, setLiveTick] = useState(0);
   const [reloadTick, setReloadTick] = useState(0);
   const [panel, setPanel] = useState(null);  // 'setup', or 'sessions' on narrow screens
-  const sessionRef = useRef(sessionId);  // for the event handlers, set up once
-  sessionRef.current = sessionId;
 
   const retry = useCallback(() => {
     setAccess({ state: 'checking' });
@@ -91,43 +89,30 @@ function App() {
   useEffect(() => writeUrlState({ session: sessionId, entry: entryId, filters }),
     [sessionId, entryId, filters]);
 
-  useEffect(() => {
-    if (access.state !== 'ok') {
-      return undefined;
-    }
-    const stream = followEvents({
-      types: ['entry', 'session'],
-      onStatus: (status) => setLive(status),
-      onReconnect: () => {
-        loadSessions().catch(() => {});
+  const live = useLiveEvents(access.state === 'ok', {
+    onEntry(entry) {
+      if (knownCounts.has(entry.sessionId)) {
+        knownCounts.set(entry.sessionId, knownCounts.get(entry.sessionId) + 1);
+      }
+      if (entry.sessionId === sessionId) {
+        setLiveTick((t) => t + 1);
+      }
+      const bytes = (entry.request?.bodySize ?? 0) + (entry.response?.bodySize ?? 0);
+      setSessions((list) => list.map((s) => (s.id === entry.sessionId
+        ? { ...s, trafficCount: s.trafficCount + 1, totalBytes: s.totalBytes + bytes } : s)));
+    },
+    onSession(event) {
+      loadSessions().catch(() => {});
+      // Entries deleted from or imported into the session on screen: read it again.
+      if (event.action === 'updated' && event.session?.id === sessionId && countChanged(event.session)) {
         setReloadTick((t) => t + 1);
-      },
-      onEvent: (type, data) => {
-        if (type === 'entry') {
-          if (knownCounts.has(data.sessionId)) {
-            knownCounts.set(data.sessionId, knownCounts.get(data.sessionId) + 1);
-          }
-          if (data.sessionId === sessionRef.current) {
-            setLiveTick((t) => t + 1);
-          }
-          setSessions((list) => list.map((s) => (s.id === data.sessionId
-            ? {
-              ...s,
-              trafficCount: s.trafficCount + 1,
-              totalBytes: s.totalBytes + (data.request?.bodySize ?? 0) + (data.response?.bodySize ?? 0),
-            } : s)));
-        } else if (type === 'session') {
-          loadSessions().catch(() => {});
-          // Entries deleted from or imported into the session on screen: read it again.
-          const changed = data.session?.id === sessionRef.current;
-          if (changed && data.action === 'updated' && countChanged(data.session)) {
-            setReloadTick((t) => t + 1);
-          }
-        }
-      },
-    });
-    return () => stream.close();
-  }, [access.state]);
+      }
+    },
+    onReconnect() {
+      loadSessions().catch(() => {});
+      setReloadTick((t) => t + 1);
+    },
+  });
 
   if (access.state === 'checking') {
     return html`<div class="splash">Connecting to Hark…</div>`;
@@ -148,20 +133,8 @@ function App() {
   };
   return html`
     <div class=${`layout ${entryId ? 'with-detail' : ''} ${panel ? `show-${panel}` : ''}`}>
-      <header class="topbar">
-        <button class="icon-button only-narrow" title="Sessions" aria-label="Sessions"
-          onClick=${() => setPanel(panel === 'sessions' ? null : 'sessions')}>☰</button>
-        <span class="brand"><img src="/ui/icon.svg" alt="" />Hark</span>
-        <span class="session-title">${session ? session.name : 'No session'}</span>
-        <span class="spacer"></span>
-        <span class=${`live live-${paused ? 'paused' : live}`} title="Live updates from /api/events">
-          ${paused ? 'Paused' : live === 'live' ? 'Live' : live === 'offline' ? 'Offline' : 'Connecting'}
-        </span>
-        <button class="button" onClick=${() => setPaused(!paused)} data-test="pause">
-          ${paused ? 'Resume' : 'Pause'}</button>
-        <button class="button" onClick=${() => setPanel(panel === 'setup' ? null : 'setup')}
-          data-test="setup-button">Setup</button>
-      </header>
+      <${TopBar} session=${session} live=${live} paused=${paused} onPause=${setPaused}
+        panel=${panel} onPanel=${setPanel} />
       <aside class="sidebar">
         <${SessionList} sessions=${sessions} selected=${sessionId} onSelect=${chooseSession}
           reload=${loadSessions} />

@@ -73,59 +73,8 @@ function useViewport(ref) {
   return view;
 }
 
-export function EntryTable({ sessionId, filters, selected, onSelect, paused, liveTick, reloadTick }) {
-  const scroller = useRef(null);
-  const view = useViewport(scroller);
-  const [, setVersion] = useState(0);
-  const [pager, setPager] = useState(null);
-  // Follow new traffic at the end, unless the page was opened on an entry (a shared link).
-  const follow = useRef(!selected);
-  const selectedIndex = useRef(-1);
-
-  useEffect(() => {
-    const p = new EntryPager(sessionId, filters, () => setVersion((v) => v + 1), follow.current);
-    setPager(p);
-    selectedIndex.current = -1;
-    return () => p.close();
-  }, [sessionId, JSON.stringify(filters), reloadTick]);
-
-  const first = Math.max(0, Math.floor(view.top / ROW_HEIGHT) - OVERSCAN);
-  const last = Math.floor((view.top + view.height) / ROW_HEIGHT) + OVERSCAN;
-  useEffect(() => {
-    pager?.ensure(first, last);
-  }, [pager, first, last]);
-
-  // Live rows: re-read the tail shortly after entry events (batched while traffic flows).
-  useEffect(() => {
-    if (!pager || paused || liveTick === 0) {
-      return undefined;
-    }
-    const timer = setTimeout(() => pager.refreshTail(), 150);
-    return () => clearTimeout(timer);
-  }, [liveTick, paused, pager]);
-  useEffect(() => {
-    if (!paused && pager && liveTick > 0) {
-      pager.refreshTail();
-    }
-  }, [paused]);
-
-  const total = pager?.total ?? 0;
-  useLayoutEffect(() => {
-    const el = scroller.current;
-    if (follow.current && el && total * ROW_HEIGHT > el.clientHeight) {
-      el.scrollTop = el.scrollHeight;
-    }
-  }, [total]);
-  const onScroll = () => {
-    const el = scroller.current;
-    follow.current = el.scrollTop + el.clientHeight >= el.scrollHeight - ROW_HEIGHT;
-  };
-
-  const choose = (index, entry) => {
-    selectedIndex.current = index;
-    onSelect(entry.id);
-  };
-
+/** ↑/↓ select the previous or next entry (scrolled into view), Esc closes the detail. */
+function useArrowKeys(pager, selected, scroller, choose, onSelect, selectedIndex) {
   useEffect(() => {
     const key = (e) => {
       if (/^(INPUT|TEXTAREA|SELECT)$/.test(e.target.tagName) || !pager) {
@@ -157,6 +106,67 @@ export function EntryTable({ sessionId, filters, selected, onSelect, paused, liv
     window.addEventListener('keydown', key);
     return () => window.removeEventListener('keydown', key);
   }, [pager, selected]);
+}
+
+/** Live rows: the tail re-read shortly after entry events (batched while traffic flows), and
+ *  once on resume. */
+function useLiveTail(pager, paused, liveTick) {
+  useEffect(() => {
+    if (!pager || paused || liveTick === 0) {
+      return undefined;
+    }
+    const timer = setTimeout(() => pager.refreshTail(), 150);
+    return () => clearTimeout(timer);
+  }, [liveTick, paused, pager]);
+  useEffect(() => {
+    if (!paused && pager && liveTick > 0) {
+      pager.refreshTail();
+    }
+  }, [paused]);
+}
+
+export function EntryTable({ sessionId, filters, selected, onSelect, paused, liveTick, reloadTick }) {
+  const scroller = useRef(null);
+  const view = useViewport(scroller);
+  const [, setVersion] = useState(0);
+  const [pager, setPager] = useState(null);
+  // Follow new traffic at the end, unless the page was opened on an entry (a shared link).
+  const follow = useRef(!selected);
+  const selectedIndex = useRef(-1);
+
+  useEffect(() => {
+    const p = new EntryPager(sessionId, filters, () => setVersion((v) => v + 1), follow.current);
+    setPager(p);
+    selectedIndex.current = -1;
+    return () => p.close();
+  }, [sessionId, JSON.stringify(filters), reloadTick]);
+
+  const first = Math.max(0, Math.floor(view.top / ROW_HEIGHT) - OVERSCAN);
+  const last = Math.floor((view.top + view.height) / ROW_HEIGHT) + OVERSCAN;
+  useEffect(() => {
+    pager?.ensure(first, last);
+  }, [pager, first, last]);
+
+  useLiveTail(pager, paused, liveTick);
+
+  const total = pager?.total ?? 0;
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (follow.current && el && total * ROW_HEIGHT > el.clientHeight) {
+      el.scrollTop = el.scrollHeight;
+    }
+  }, [total]);
+  const onScroll = () => {
+    const el = scroller.current;
+    follow.current = el.scrollTop + el.clientHeight >= el.scrollHeight - ROW_HEIGHT;
+  };
+
+  const choose = (index, entry) => {
+    selectedIndex.current = index;
+    onSelect(entry.id);
+  };
+
+  useArrowKeys(pager, selected, scroller, choose, onSelect, selectedIndex);
 
   useEffect(() => {
     if (pager?.rowAt(first) && performance.getEntriesByName('hark:first-rows').length === 0) {
