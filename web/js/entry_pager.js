@@ -127,6 +127,9 @@ export class EntryPager {
         if (this.total === null) {
           await this.first();
           this.onChange();
+          if (this.fromEnd) {
+            return;  // the table scrolls to its end now and asks for what it shows there
+          }
           continue;
         }
         const [from, to] = this.wanted;
@@ -201,6 +204,11 @@ export class EntryPager {
   }
 
   async seek(index, limit) {
+    // Both ends of the table, the interpolation's outer bounds.
+    if (!this.rows.has(0)) {
+      const data = await this.page({ limit: 1 });
+      this.store(0, data.entries, data.nextCursor);
+    }
     if (!this.rows.has(this.total - 1)) {
       await this.lastRow();
     }

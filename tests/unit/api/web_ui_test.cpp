@@ -71,6 +71,16 @@ TEST_F(web_ui, the_page_has_no_inline_script_or_style) {
   EXPECT_EQ(page.find("style="), std::string_view::npos);
 }
 
+TEST_F(web_ui, the_page_preloads_every_module) {
+  const auto page = embedded("index.html");
+  for (const auto& asset : web_assets()) {
+    if (asset.path.ends_with(".js")) {
+      const auto link = "<link rel=\"modulepreload\" href=\"/ui/" + std::string(asset.path) + "\">";
+      EXPECT_NE(page.find(link), std::string_view::npos) << link;
+    }
+  }
+}
+
 TEST_F(web_ui, files_have_their_content_types) {
   struct expectation {
     const char* target;

@@ -45,8 +45,11 @@ function Row({ index, entry, selected, onClick }) {
     </div>`;
 }
 
+/** The scroll position and height of `ref`'s element, updated at most once per frame;
+ *  `sync()` reads them at once (after the code scrolled it). */
 function useViewport(ref) {
   const [view, setView] = useState({ top: 0, height: 600 });
+  const sync = () => setView({ top: ref.current.scrollTop, height: ref.current.clientHeight });
   useLayoutEffect(() => {
     const el = ref.current;
     // At most one render per frame, however many scroll events arrive.
@@ -70,7 +73,7 @@ function useViewport(ref) {
       cancelAnimationFrame(frame);
     };
   }, []);
-  return view;
+  return [view, sync];
 }
 
 /** ↑/↓ select the previous or next entry (scrolled into view), Esc closes the detail. */
@@ -127,14 +130,15 @@ function useLiveTail(pager, paused, liveTick) {
 
 export function EntryTable({ sessionId, filters, selected, onSelect, paused, liveTick, reloadTick }) {
   const scroller = useRef(null);
-  const view = useViewport(scroller);
+  const [view, syncView] = useViewport(scroller);
   const [, setVersion] = useState(0);
   const [pager, setPager] = useState(null);
   // Follow new traffic at the end, unless the page was opened on an entry (a shared link).
   const follow = useRef(!selected);
   const selectedIndex = useRef(-1);
 
-  useEffect(() => {
+  // Layout effects: the first request leaves before the first paint, not a frame after it.
+  useLayoutEffect(() => {
     const p = new EntryPager(sessionId, filters, () => setVersion((v) => v + 1), follow.current);
     setPager(p);
     selectedIndex.current = -1;
@@ -143,7 +147,7 @@ export function EntryTable({ sessionId, filters, selected, onSelect, paused, liv
 
   const first = Math.max(0, Math.floor(view.top / ROW_HEIGHT) - OVERSCAN);
   const last = Math.floor((view.top + view.height) / ROW_HEIGHT) + OVERSCAN;
-  useEffect(() => {
+  useLayoutEffect(() => {
     pager?.ensure(first, last);
   }, [pager, first, last]);
 
@@ -154,6 +158,7 @@ export function EntryTable({ sessionId, filters, selected, onSelect, paused, liv
     const el = scroller.current;
     if (follow.current && el && total * ROW_HEIGHT > el.clientHeight) {
       el.scrollTop = el.scrollHeight;
+      syncView();  // the rows at the end, without waiting a frame for the scroll event
     }
   }, [total]);
   const onScroll = () => {
@@ -168,7 +173,7 @@ export function EntryTable({ sessionId, filters, selected, onSelect, paused, liv
 
   useArrowKeys(pager, selected, scroller, choose, onSelect, selectedIndex);
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (pager?.rowAt(first) && performance.getEntriesByName('hark:first-rows').length === 0) {
       performance.mark('hark:first-rows');  // for the benchmark (tests/integration/web_ui_perf.js)
     }
