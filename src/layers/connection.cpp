@@ -2,6 +2,7 @@
 
 #include "connect_layer.hpp"
 #include "http1_layer.hpp"
+#include "http2_layer.hpp"
 #include "raw_relay_layer.hpp"
 #include "tls_layer.hpp"
 #include "tls_origin.hpp"
@@ -38,7 +39,11 @@ asio::awaitable<void> run_layer(layer l, client_connection& c, connection_facts&
       co_await tls.run(f);
       co_return;
     }
-    case layer::http2:      // h2c prior knowledge: relayed untouched until HTTP/2 is parsed
+    case layer::http2: {
+      http2_layer h2(c);
+      co_await h2.run(f);
+      co_return;
+    }
     case layer::websocket:  // after 101: relayed untouched until WebSocket frames are parsed
     case layer::raw_relay: {
       raw_relay_layer relay(c);

@@ -59,11 +59,12 @@ capture::named_u16 named(std::uint16_t value, std::string name) {
 }
 
 /** What Hark offers the origin: the client's own offer, restricted to the protocols Hark
- *  relays, in the client's order (SPEC §3). */
+ *  relays (h2, http/1.1), in the client's order (SPEC §3); the origin's choice is then what the
+ *  client is given. */
 std::vector<std::string> upstream_alpn_offer(const tls::client_hello& hello) {
   std::vector<std::string> offer;
   for (const auto& protocol : hello.alpn) {
-    if (protocol == "http/1.1") {
+    if (protocol == "http/1.1" || protocol == "h2") {
       offer.push_back(protocol);
     }
   }

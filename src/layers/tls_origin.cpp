@@ -4,6 +4,7 @@
 
 #include "hark/tls/upstream_context.hpp"
 
+#include <openssl/err.h>
 #include <spdlog/spdlog.h>
 
 namespace hark::layers {
@@ -114,6 +115,12 @@ asio::awaitable<bool> tls_origin::handshake(net::upstream_connection& conn,
     out.error = make_error(errc::upstream_cert_invalid,
                            "hark: certificate of " + server_name_ + " is not trusted: " +
                                tls::verify_failure_reason(conn.tls->native_handle()));
+  } else if (ERR_GET_REASON(static_cast<unsigned long>(ec.value())) ==
+             SSL_R_TLSV1_ALERT_NO_APPLICATION_PROTOCOL) {
+    out.error = make_error(errc::alpn_mismatch, "hark: " + where +
+                                                    " accepts none of the protocols the client "
+                                                    "offered (" +
+                                                    join_offer() + ")");
   } else if (d.fired()) {
     out.error =
         make_error(errc::upstream_timeout, "hark: " + where + " did not answer within " +
@@ -123,6 +130,14 @@ asio::awaitable<bool> tls_origin::handshake(net::upstream_connection& conn,
                            "hark: TLS handshake with " + where + " failed: " + ec.message());
   }
   co_return false;
+}
+
+std::string tls_origin::join_offer() const {
+  std::string out;
+  for (const auto& protocol : alpn_offer_) {
+    out += out.empty() ? protocol : ", " + protocol;
+  }
+  return out.empty() ? "none" : out;
 }
 
 void tls_origin::keep(net::upstream_connection&& up) {

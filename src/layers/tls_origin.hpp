@@ -37,6 +37,16 @@ class tls_origin {
   /** When the client connection ends: the kept connection goes to the worker's pool. */
   void release_to_pool();
 
+  /** Takes the connection kept (an HTTP/2 one becomes shared). */
+  net::upstream_connection take_connection() {
+    auto conn = std::move(*kept_);
+    kept_.reset();
+    return conn;
+  }
+
+  /** The pool key of this origin, SNI and ALPN offer. */
+  std::string pool_key() const;
+
   /** The connection kept (after connect_eagerly(): the eager one), or null. */
   net::upstream_connection* connection() { return kept_ ? &*kept_ : nullptr; }
   const std::optional<capture::flow_error>& error() const { return eager_.error; }
@@ -46,7 +56,7 @@ class tls_origin {
   asio::awaitable<acquired_upstream> connect(net::watchdog::deadline& d);
   asio::awaitable<bool> handshake(net::upstream_connection& conn, net::watchdog::deadline& d,
                                   acquired_upstream& out);
-  std::string pool_key() const;
+  std::string join_offer() const;
 
   client_connection& c_;
   std::string server_name_;

@@ -151,6 +151,11 @@ upstream_pool::upstream_pool(std::size_t max_idle_per_key, std::chrono::seconds 
     : max_idle_per_key_(max_idle_per_key), idle_ttl_(idle_ttl) {}
 
 upstream_pool::~upstream_pool() {
+  for (auto& [key, list] : shared_) {
+    for (auto& entry : list) {
+      entry.connection->close();
+    }
+  }
   if (sweeper_) {
     sweeper_->pool = nullptr;
     sweeper_->timer.cancel();
@@ -203,9 +208,53 @@ void upstream_pool::give_back(upstream_connection&& conn) {
   start_sweeper(ex);
 }
 
+std::shared_ptr<shared_upstream> upstream_pool::lend_shared(const std::string& key) {
+  auto it = shared_.find(key);
+  if (it == shared_.end()) {
+    return nullptr;
+  }
+  for (auto& entry : it->second) {
+    if (!entry.connection->retired() && entry.connection->has_capacity()) {
+      entry.idle_since = std::chrono::steady_clock::now();
+      return entry.connection;
+    }
+  }
+  return nullptr;
+}
+
+void upstream_pool::add_shared(const std::string& key, std::shared_ptr<shared_upstream> conn,
+                               const asio::any_io_executor& ex) {
+  shared_[key].push_back(shared_entry{std::move(conn), std::chrono::steady_clock::now()});
+  start_sweeper(ex);
+}
+
+std::size_t upstream_pool::sweep_shared(std::chrono::steady_clock::time_point now) {
+  std::size_t dropped = 0;
+  for (auto it = shared_.begin(); it != shared_.end();) {
+    auto& list = it->second;
+    const auto gone = [&](shared_entry& e) {
+      if (!e.connection->idle()) {
+        e.idle_since = now;
+      }
+      const bool expired = e.connection->idle() && now - e.idle_since >= idle_ttl_;
+      if (!e.connection->retired() && !expired) {
+        return false;
+      }
+      if (expired) {
+        e.connection->close();
+      }
+      ++dropped;
+      return true;
+    };
+    list.erase(std::remove_if(list.begin(), list.end(), gone), list.end());
+    it = list.empty() ? shared_.erase(it) : std::next(it);
+  }
+  return dropped;
+}
+
 std::size_t upstream_pool::sweep() {
   const auto now = std::chrono::steady_clock::now();
-  std::size_t closed = 0;
+  std::size_t closed = sweep_shared(now);
   for (auto it = idle_.begin(); it != idle_.end();) {
     auto& list = it->second;
     const auto expired = [&](idle& i) {
@@ -225,6 +274,9 @@ std::size_t upstream_pool::sweep() {
 
 std::size_t upstream_pool::idle_count() const {
   std::size_t n = 0;
+  for (const auto& [key, list] : shared_) {
+    n += list.size();
+  }
   for (const auto& [key, list] : idle_) {
     n += list.size();
   }

@@ -39,6 +39,21 @@ struct connect_outcome {
   std::optional<double> connect_ms;
 };
 
+/** An upstream connection that carries many exchanges at once (HTTP/2), lent by the pool by
+ *  stream rather than exclusively. Implemented by the HTTP/2 layer. */
+class shared_upstream {
+ public:
+  virtual ~shared_upstream() = default;
+  /** Whether another stream may start now (below the peer's MAX_CONCURRENT_STREAMS). */
+  virtual bool has_capacity() const = 0;
+  /** GOAWAY received or sent, or the connection closed: never lent again. */
+  virtual bool retired() const = 0;
+  /** Carrying no stream now. */
+  virtual bool idle() const = 0;
+  /** Ends the connection (GOAWAY, then close). */
+  virtual void close() = 0;
+};
+
 /** The pool key of an upstream. */
 std::string upstream_key(const std::string& host, std::uint16_t port);
 
@@ -74,9 +89,18 @@ class upstream_pool {
   /** Keeps `conn` for reuse (closed instead when the key already has enough idle ones). */
   void give_back(upstream_connection&& conn);
 
-  /** Closes every idle connection that expired or that its peer closed. Returns how many. */
+  /** A shared connection for `key` with room for another stream, or null. */
+  std::shared_ptr<shared_upstream> lend_shared(const std::string& key);
+
+  /** Adds a shared connection for `key`; it stays until it retires or idles past the TTL. */
+  void add_shared(const std::string& key, std::shared_ptr<shared_upstream> conn,
+                  const boost::asio::any_io_executor& ex);
+
+  /** Closes every idle connection that expired or that its peer closed, and drops shared
+   *  connections that retired or stayed idle past the TTL. Returns how many went. */
   std::size_t sweep();
 
+  /** Idle exclusive connections plus shared connections held. */
   std::size_t idle_count() const;
 
   struct sweeper;  ///< the sweeping coroutine's state (upstream.cpp)
@@ -90,7 +114,14 @@ class upstream_pool {
 
   std::size_t max_idle_per_key_;
   std::chrono::seconds idle_ttl_;
+  struct shared_entry {
+    std::shared_ptr<shared_upstream> connection;
+    std::chrono::steady_clock::time_point idle_since;
+  };
+  std::size_t sweep_shared(std::chrono::steady_clock::time_point now);
+
   std::unordered_map<std::string, std::vector<idle>> idle_;
+  std::unordered_map<std::string, std::vector<shared_entry>> shared_;
   std::shared_ptr<sweeper> sweeper_;  ///< shared with the sweeping coroutine, which outlives us
 };
 
