@@ -22,10 +22,13 @@ DEBIAN_PACKAGES="build-essential cmake ninja-build ccache pkg-config git ca-cert
 
 # The npm packages the integration tests use (tests/integration): the JA3/JA4 reference the
 # fingerprint cross-check compares Hark with, and the HAR 1.2 schema validator every HAR export
-# is checked with; and puppeteer-core, with which the web UI test drives Debian's chromium (24.x
-# still runs on Debian 12's Node.js 18).
+# is checked with.
 JA_REFERENCE_PACKAGE="read-tls-client-hello@2.0.0"
 HAR_VALIDATOR_PACKAGE="har-validator@5.1.5"
+# WebSocket client and origin of tests/integration/test_websocket.py (ws_peer.js).
+WS_PACKAGE="ws@8.18.3"
+# Drives Debian's chromium in test_websocket.py (a browser's wss:// through Hark) and
+# test_web_ui.py (the web UI).
 PUPPETEER_PACKAGE="puppeteer-core@24.43.1"
 
 log() { printf 'hark.sh: %s\n' "$*" >&2; }
@@ -72,21 +75,21 @@ cmd_deps() {
 # uses nothing newer than 18 has (crypto.createHash, streams), and test_ja4_reference.py runs
 # it on 18 in CI; --engine-strict=false keeps npm from refusing it there.
 npm_deps() {
-  local dir="$ROOT/tests/integration"
-  local packages=("$HAR_VALIDATOR_PACKAGE" "$JA_REFERENCE_PACKAGE" "$PUPPETEER_PACKAGE")
+  local dir="$ROOT/tests/integration" packages=("$HAR_VALIDATOR_PACKAGE" "$JA_REFERENCE_PACKAGE"
+    "$WS_PACKAGE" "$PUPPETEER_PACKAGE")
   if ! command -v npm >/dev/null 2>&1; then
-    log "deps: npm missing, JA4 cross-check, HAR validation and web UI test skipped"
+    log "deps: npm missing, JA4 cross-check, HAR validation WebSocket and web UI tests skipped"
     return 0
   fi
   if [ -d "$dir/node_modules/har-validator" ] && [ -d "$dir/node_modules/read-tls-client-hello" ] &&
-    [ -d "$dir/node_modules/puppeteer-core" ]; then
+    [ -d "$dir/node_modules/ws" ] && [ -d "$dir/node_modules/puppeteer-core" ]; then
     return 0
   fi
   log "deps: npm install ${packages[*]}"
   # All in one call: `npm install --no-save` removes packages it was not asked for.
   npm install --no-save --no-audit --no-fund --engine-strict=false --prefix "$dir" \
     "${packages[@]}" >/dev/null ||
-    log "deps: npm install failed, JA4 cross-check, HAR validation and web UI test skipped"
+    log "deps: npm install failed, JA4 cross-check, HAR validation WebSocket and web UI tests skipped"
 }
 
 # build_dir FLAVOR -> prints build/FLAVOR
@@ -130,7 +133,7 @@ run_ctest() {
 }
 
 # The libFuzzer targets of tests/fuzz that the test command runs, HARK_FUZZ_SECONDS each.
-FUZZ_TARGETS="hark_client_hello_fuzz hark_h2_session_fuzz"
+FUZZ_TARGETS="hark_client_hello_fuzz hark_h2_session_fuzz hark_ws_frame_fuzz hark_h2_frame_log_fuzz"
 
 # A short libFuzzer run of every target in FUZZ_TARGETS, built with clang in build/fuzz. Each
 # target keeps its corpus in build/fuzz/corpus/<target>, so a second run starts where one ended.

@@ -64,6 +64,7 @@ class h2_upstream final : public net::shared_upstream,
   bool retired() const override { return retired_; }
   bool idle() const override { return handlers_.empty(); }
   void close() override;
+  net::upstream_connection& connection() override { return conn_; }
 
  private:
   static asio::awaitable<void> run(std::shared_ptr<h2_upstream> self);

@@ -50,7 +50,7 @@ asio::awaitable<void> http2_layer::run(connection_facts& facts) {
 void http2_layer::adopt_eager_upstream() {
   upstream_key_ = c_.origin->pool_key();
   auto* conn = c_.origin->connection();
-  if (conn != nullptr && negotiated_h2(*conn)) {
+  if (conn != nullptr && !c_.origin->shares() && negotiated_h2(*conn)) {
     share_upstream(c_.origin->take_connection());
   }
 }
