@@ -78,7 +78,7 @@ npm_deps() {
   local dir="$ROOT/tests/integration" packages=("$HAR_VALIDATOR_PACKAGE" "$JA_REFERENCE_PACKAGE"
     "$WS_PACKAGE" "$PUPPETEER_PACKAGE")
   if ! command -v npm >/dev/null 2>&1; then
-    log "deps: npm missing, JA4 cross-check, HAR validation WebSocket and web UI tests skipped"
+    log "deps: npm missing, JA4 cross-check, HAR validation, WebSocket and web UI tests skipped"
     return 0
   fi
   if [ -d "$dir/node_modules/har-validator" ] && [ -d "$dir/node_modules/read-tls-client-hello" ] &&
@@ -89,7 +89,7 @@ npm_deps() {
   # All in one call: `npm install --no-save` removes packages it was not asked for.
   npm install --no-save --no-audit --no-fund --engine-strict=false --prefix "$dir" \
     "${packages[@]}" >/dev/null ||
-    log "deps: npm install failed, JA4 cross-check, HAR validation WebSocket and web UI tests skipped"
+    log "deps: npm install failed, JA4 cross-check, HAR validation, WebSocket and web UI tests skipped"
 }
 
 # build_dir FLAVOR -> prints build/FLAVOR
