@@ -27,7 +27,8 @@ JA_REFERENCE_PACKAGE="read-tls-client-hello@2.0.0"
 HAR_VALIDATOR_PACKAGE="har-validator@5.1.5"
 # WebSocket client and origin of tests/integration/test_websocket.py (ws_peer.js).
 WS_PACKAGE="ws@8.18.3"
-# Drives Debian's chromium in test_websocket.py (a browser's wss:// through Hark).
+# Drives Debian's chromium in test_websocket.py (a browser's wss:// through Hark) and
+# test_web_ui.py (the web UI).
 PUPPETEER_PACKAGE="puppeteer-core@24.43.1"
 # The real gRPC client and server of the HTTP/2 integration test (grpc_peer.js).
 GRPC_PACKAGE="@grpc/grpc-js@1.14.7"
@@ -79,7 +80,7 @@ npm_deps() {
   local dir="$ROOT/tests/integration" packages=("$HAR_VALIDATOR_PACKAGE" "$JA_REFERENCE_PACKAGE"
     "$WS_PACKAGE" "$PUPPETEER_PACKAGE" "$GRPC_PACKAGE")
   if ! command -v npm >/dev/null 2>&1; then
-    log "deps: npm missing, JA4 cross-check, HAR validation and WebSocket tests skipped"
+    log "deps: npm missing, JA4 cross-check, HAR validation, WebSocket and web UI tests skipped"
     return 0
   fi
   if [ -d "$dir/node_modules/har-validator" ] && [ -d "$dir/node_modules/read-tls-client-hello" ] &&
@@ -91,7 +92,7 @@ npm_deps() {
   # All in one call: `npm install --no-save` removes packages it was not asked for.
   npm install --no-save --no-audit --no-fund --engine-strict=false --prefix "$dir" \
     "${packages[@]}" >/dev/null ||
-    log "deps: npm install failed, JA4 cross-check, HAR validation and WebSocket tests skipped"
+    log "deps: npm install failed, JA4 cross-check, HAR validation, WebSocket and web UI tests skipped"
 }
 
 # build_dir FLAVOR -> prints build/FLAVOR

@@ -23,6 +23,22 @@ ojson store_json(store::writer_stats* stats) {
   return ojson{{"ok", ok}, {"lastError", std::move(error)}};
 }
 
+/** Where clients send their traffic, for setting up a browser or a phone: the proxy's address
+ *  (null when unknown) and where the CA certificate can be downloaded from. */
+ojson proxy_json(const context& ctx) {
+  ojson address = ctx.proxy_address.empty() ? ojson(nullptr) : ojson(ctx.proxy_address);
+  return ojson{{"address", std::move(address)},
+               {"caPem", "/api/ca.pem"},
+               {"caDer", "/api/ca.der"},
+               {"caThroughProxy", "http://hark.local/ca.pem"}};
+}
+
+/** Whether the other /api routes need the bearer token: a client (the web UI) asks for one
+ *  before its first call instead of learning it from a 401. */
+ojson auth_json(const context& ctx) {
+  return ojson{{"tokenRequired", !ctx.api_token.empty()}};
+}
+
 response ca_reply(const std::string& bytes, std::string_view content_type) {
   if (bytes.empty()) {
     return error_reply(http::status::not_found, "CA not available");
@@ -47,6 +63,8 @@ response get_health(call& c) {
                                             {"version", hark::version},
                                             {"uptimeMs", uptime.count()},
                                             {"recording", std::move(recording)},
+                                            {"proxy", proxy_json(c.ctx)},
+                                            {"auth", auth_json(c.ctx)},
                                             {"store", store_json(c.ctx.writer_stats)}});
 }
 

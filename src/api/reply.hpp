@@ -131,4 +131,12 @@ response get_metrics(context& ctx);
 response get_ca_pem(call& c);
 response get_ca_der(call& c);
 
+// The web UI (web_ui.cpp): GET / and /ui/<file>, outside /api and without the token.
+/** Whether the decoded request path belongs to the web UI: `/`, `/ui` or under `/ui/`. */
+bool is_web_ui_path(std::string_view path);
+/** The embedded file `path` names (`/` is index.html) with its Content-Type, ETag and the
+ *  page's Content-Security-Policy; 304 when If-None-Match has its ETag, 404 for an unknown
+ *  file, 405 for a method other than GET. */
+response get_web_ui(const request& req, std::string_view path);
+
 }  // namespace hark::api

@@ -72,7 +72,7 @@ constexpr std::array routes{
     make_route(verb::delete_, delete_passthrough, "passthrough", "*"),
 };
 
-/** The one route outside /api (SPEC §6.6). */
+/** The one route outside /api (SPEC §6.6) but the web UI's. */
 constexpr std::string_view metrics_path = "/metrics";
 
 bool matches(const route& r, const std::vector<std::string>& segments) {
@@ -153,6 +153,9 @@ reply route_request(context& ctx, const request& req) {
     }
     return get_metrics(ctx);
   }
+  if (is_web_ui_path(url->path())) {  // the page asks for the token itself (web_ui.cpp)
+    return get_web_ui(req, url->path());
+  }
   auto segments = api_segments(*url);
   if (!segments) {
     return error_reply(http::status::not_found, "Not found");
@@ -188,8 +191,10 @@ reply serve(context& ctx, const request& req) {
   res.keep_alive(req.keep_alive());
   if (out.body) {
     res.chunked(true);  // the length is unknown until the stream ends
-  } else if (res.result() == http::status::no_content) {
-    res.erase(http::field::content_length);  // RFC 9110 §8.6: never on a 204
+  } else if (res.result() == http::status::no_content ||
+             res.result() == http::status::not_modified) {
+    // RFC 9110 §8.6: never on a 204; on a 304 it would have to be the 200's length.
+    res.erase(http::field::content_length);
   } else {
     res.prepare_payload();
   }
@@ -213,6 +218,8 @@ std::vector<std::pair<std::string, std::string>> route_patterns() {
     out.emplace_back(std::string(method.data(), method.size()), std::move(path));
   }
   out.emplace_back("GET", std::string(metrics_path));
+  out.emplace_back("GET", "/");      // the web UI's page (web_ui.cpp)
+  out.emplace_back("GET", "/ui/*");  // its files; `*` may span segments here: ui/vendor/x.js
   return out;
 }
 

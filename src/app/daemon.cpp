@@ -241,6 +241,7 @@ int run_daemon(const config& cfg) {
     api_ctx.metrics = &services.metrics;
     api_ctx.ca_pem = ca.cert_pem();
     api_ctx.ca_der = ca.cert_der();
+    api_ctx.proxy_address = services.proxy_address;
     api_ctx.events = &events;
     api_ctx.events_keepalive = cfg.events_keepalive;
     std::optional<api::server> api_server;

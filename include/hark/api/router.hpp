@@ -40,6 +40,9 @@ struct context {
   std::string api_token;
   /** Host header values accepted besides loopback names (the bound address, `host:port`). */
   std::vector<std::string> allowed_hosts;
+  /** The proxy's listening address (`127.0.0.1:8080`), shown by health so that a client (the
+   *  web UI's setup page) can tell a user what to configure; empty: unknown (tests). */
+  std::string proxy_address;
   std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
   /** The CA certificate served by GET /api/ca.pem and /api/ca.der; empty: 404. */
   /** Passthrough patterns and TLS failures shared with the proxy; may be null in tests. */
@@ -86,7 +89,8 @@ reply serve(context& ctx, const request& req);
 response handle(context& ctx, const request& req);
 
 // Every route as (method, path pattern), `*` standing for one path segment (a parameter):
-// ("GET", "/api/sessions/*/entries"), …, ("GET", "/metrics"). docs/openapi.json describes
+// ("GET", "/api/sessions/*/entries"), …, ("GET", "/metrics"), and the web UI's ("GET", "/")
+// and ("GET", "/ui/*"), whose `*` is any path under /ui. docs/openapi.json describes
 // exactly these (tests/unit/api/api_description_test.cpp).
 std::vector<std::pair<std::string, std::string>> route_patterns();
 

@@ -71,7 +71,8 @@ TEST_F(api_router, token_is_required_except_for_health_and_ca) {
 }
 
 TEST_F(api_router, unknown_paths_are_404) {
-  for (const std::string path : {"/", "/api", "/api/", "/api/nope", "/api/sessions/a/b/c/d/e/f/g",
+  // `/` is the web UI's page (web_ui_test.cpp).
+  for (const std::string path : {"/api", "/api/", "/api/nope", "/api/sessions/a/b/c/d/e/f/g",
                                  "/apix/sessions", "/other", "/api/sessions/x/entries/y/body"}) {
     const auto res = get(path);
     EXPECT_EQ(res.result(), http::status::not_found) << path;
