@@ -73,6 +73,7 @@ asio::awaitable<void> h2_upstream::read_loop() {
 
 asio::awaitable<void> h2_upstream::write_loop() {
   for (;;) {
+    woken_ = false;
     const auto pending = session_.pending_output();
     out_.assign(pending);
     session_.consume_output(pending.size());
@@ -88,6 +89,9 @@ asio::awaitable<void> h2_upstream::write_loop() {
     }
     if (reading_done_ || (!session_.want_read() && !session_.want_write())) {
       break;
+    }
+    if (woken_) {
+      continue;  // something was submitted while this pass ran (dispatch() above)
     }
     wake_.expires_at(asio::steady_timer::time_point::max());
     co_await wake_.async_wait(use_nothrow);

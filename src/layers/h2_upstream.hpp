@@ -77,7 +77,10 @@ class h2_upstream final : public net::shared_upstream,
   void on_closed(std::int32_t id, std::uint32_t code, bool by_peer);
   void on_goaway(const h2::goaway_event& e);
   void fail_all(std::uint32_t code);
-  void wake() { wake_.cancel(); }
+  void wake() {
+    woken_ = true;
+    wake_.cancel();
+  }
 
   net::upstream_connection conn_;
   h2::session session_;
@@ -89,6 +92,7 @@ class h2_upstream final : public net::shared_upstream,
   std::vector<std::int32_t> writable_;  ///< scratch of notify_writable()
   bool retired_ = false;
   bool reading_done_ = false;
+  bool woken_ = false;  ///< wake() since the writer last looked at the session
 };
 
 }  // namespace hark::layers

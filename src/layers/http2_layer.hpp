@@ -43,7 +43,10 @@ class http2_layer {
   h2::session& client() noexcept { return session_; }
   const std::string& connection_id() const noexcept { return id_; }
   /** The session has something to send. */
-  void wake() { wake_.cancel(); }
+  void wake() {
+    woken_ = true;
+    wake_.cancel();
+  }
   /** An HTTP/2 upstream with room for a stream for this connection's origin, or null when the
    *  origin is reached over HTTP/1.1 (h2c) or no shared connection exists. */
   std::shared_ptr<h2_upstream> shared_upstream();
@@ -73,6 +76,7 @@ class http2_layer {
   std::string out_;
   std::size_t tasks_ = 0;
   bool reading_done_ = false;
+  bool woken_ = false;  ///< wake() since the writer last looked at the session
 };
 
 }  // namespace hark::layers

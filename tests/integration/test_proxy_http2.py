@@ -172,10 +172,11 @@ class Http2Test(unittest.TestCase):
 
     def test_large_download_streams_intact(self):
         size = 64 << 20
-        out = self.node_client([{"path": "/bytes?n=%d" % size}])
-        r = out["results"][0]
-        self.assertEqual(r["bodyLength"], size)
-        self.assertEqual(r["sha256"], pattern_sha256(size))
+        url = "https://localhost:%d/bytes?n=%d" % (self.origin.port, size)
+        result = curl(["--http2", "--cacert", self.ca, url], self.hark.proxy_port, timeout=120)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(len(result.stdout), size)
+        self.assertEqual(hashlib.sha256(result.stdout).hexdigest(), pattern_sha256(size))
 
     def test_a_stream_whose_origin_stops_sending_ends_after_the_upstream_timeout(self):
         hark = start_hark(["--upstream-ca", self.pki.ca_pem, "--upstream-timeout", "1"])

@@ -113,8 +113,10 @@ class TlsConnectionLogTest(unittest.TestCase):
         # origin's real certificate.
         up_hello = self.one_event(log, "upstream", "client", "client_hello")
         self.assertEqual(self.extension(up_hello, "server_name")["serverNames"], ["localhost"])
+        # Hark offers the origin exactly what the client offered (SPEC §4); this origin
+        # picks http/1.1, which is what the client was given above.
         self.assertEqual(self.extension(up_hello, "application_layer_protocol_negotiation")
-                         ["protocols"], ["http/1.1"])
+                         ["protocols"], ["h2", "http/1.1"])
         self.one_event(log, "upstream", "server", "server_hello")
         up_chain = self.one_event(log, "upstream", "server", "certificate")["certificates"]
         with open(self.pki.localhost_pem) as f:
