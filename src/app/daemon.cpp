@@ -60,9 +60,10 @@ std::shared_ptr<reopenable_file_sink> setup_logging(const config& cfg) {
   return file;
 }
 
-/** Raises the descriptor limit and derives the connection cap from it (SPEC §2). */
-std::size_t size_connections(const config& cfg) {
-  const descriptor_limit limit = raise_descriptor_limit();
+/** The connection cap (SPEC §2): --max-connections, or derived from the descriptor limit and
+ *  what the daemon holds already. Call once the store and workers are open, just before the
+ *  proxy listener. */
+std::size_t size_connections(const config& cfg, const descriptor_limit& limit) {
   const std::size_t in_use = open_descriptors();
   const std::size_t cap =
       cfg.max_connections != 0 ? cfg.max_connections : default_max_connections(limit.soft, in_use);
@@ -172,8 +173,9 @@ class worker_pool {
 }  // namespace
 
 int run_daemon(const config& cfg) {
+  // Before anything opens a descriptor: the whole process runs under the raised limit.
+  const descriptor_limit limit = raise_descriptor_limit();
   const auto log_file = setup_logging(cfg);
-  const std::size_t max_connections = size_connections(cfg);
   // Signals are caught from the very start, so that a SIGTERM right after the "listening" lines
   // (or even before them) still means a graceful stop with exit code 0.
   asio::io_context main_ioc(1);
@@ -237,7 +239,7 @@ int run_daemon(const config& cfg) {
     }
     std::optional<net::listener> proxy;
     net::listener_options limits;
-    limits.max_connections = max_connections;
+    limits.max_connections = size_connections(cfg, limit);
     limits.open_connections = &services.metrics.connections_open;
     limits.refused_connections = &services.metrics.connections_refused;
     limits.accept_pauses = &services.metrics.accept_pauses;
