@@ -1,7 +1,7 @@
 // libFuzzer target for the JSON bodies the REST API and JSON-RPC accept: every route that
 // reads a body, called through api::handle over a real store, as a client would.
 //
-//   ./tests/fuzz/hark_api_json_fuzz -max_total_time=60 -dict=../../tests/fuzz/json.dict corpus/
+//   ./tests/fuzz/hark_api_json_fuzz -max_total_time=60 -dict=../../tests/fuzz/api_json.dict corpus/
 //
 // The first input byte chooses the route; the rest is the body. Invariants beyond "no crash, no
 // sanitizer report": no answer is a 5xx (bad input gets a 4xx saying why), every JSON answer

@@ -1,7 +1,7 @@
 // libFuzzer target for HAR import (POST /api/har/import): the document is parsed, each entry
 // read into a record (src/api/har_read.cpp) and the records stored, over a real store.
 //
-//   ./tests/fuzz/hark_har_import_fuzz -max_total_time=60 -dict=../../tests/fuzz/json.dict corpus/
+//   ./tests/fuzz/hark_har_import_fuzz -max_total_time=60 -dict=../../tests/fuzz/har_import.dict corpus/
 //
 // Invariants beyond "no crash, no sanitizer report": the answer is 200 or a 400 saying why
 // (never a 5xx); a 200 accounts for every entry (imported + errors = total) and its session

@@ -1,7 +1,7 @@
 // libFuzzer target for the HTTP/1 message parser (src/layers/http1_parser.cpp): request and
 // response heads, bodies and trailers, as a client or an upstream may send them.
 //
-//   ./tests/fuzz/hark_http1_head_fuzz -max_total_time=60 -dict=../../tests/fuzz/http1.dict corpus/
+//   ./tests/fuzz/hark_http1_head_fuzz -max_total_time=60 -dict=../../tests/fuzz/http1_head.dict corpus/
 //
 // The first input byte chooses request or response (and HEAD semantics) and how the rest is cut
 // into reads; the rest is the byte stream. Invariants beyond "no crash, no sanitizer report":

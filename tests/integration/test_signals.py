@@ -69,6 +69,14 @@ class LogReopen(HarkTestCase):
             self.assertIn("started", f.read())
         with open(log) as f:
             self.assertIn("stopped", f.read())
+        # The CA key is never logged (docs/security.md): none of its base64 lines appear.
+        with open(os.path.join(hark.data_dir, "ca", "ca-key.pem")) as f:
+            key_lines = [l.strip() for l in f if l.strip() and not l.startswith("-----")]
+        for name in os.listdir(log_dir):
+            with open(os.path.join(log_dir, name)) as f:
+                text = f.read()
+            for line in key_lines:
+                self.assertNotIn(line, text)
 
 
 if __name__ == "__main__":
