@@ -14,6 +14,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
+# ccache may reuse precompiled headers (cmake/HarkPrecompiledHeaders.cmake) only with these.
+export CCACHE_SLOPPINESS=${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}
+
 # Build and runtime dependencies (Debian 12 package names), plus the clients the tests drive.
 DEBIAN_PACKAGES="build-essential cmake ninja-build ccache pkg-config git ca-certificates
   libboost1.81-dev libboost-url1.81-dev libssl-dev libnghttp2-dev nlohmann-json3-dev

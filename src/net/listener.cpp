@@ -34,21 +34,6 @@ constexpr auto refusal_log_interval = std::chrono::seconds(10);
 
 }  // namespace
 
-bool accept_backoff::is_resource_error(const boost::system::error_code& ec) noexcept {
-  if (ec.category() != boost::system::system_category()) {
-    return false;
-  }
-  const int e = ec.value();
-  return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
-}
-
-std::chrono::milliseconds accept_backoff::on_resource_error() noexcept {
-  const auto pause = next_;
-  next_ = std::min(next_ * 2, longest_pause);
-  ++pauses_;
-  return pause;
-}
-
 listener::listener(std::vector<asio::io_context*> workers, const tcp::endpoint& endpoint,
                    accept_handler on_accept, listener_options options)
     : workers_(std::move(workers)),

@@ -10,6 +10,8 @@
 //    logs one line per pause, instead of retrying at once and spinning a core on the pending
 //    connection that the kernel reports readable again and again.
 
+#include "hark/net/accept_backoff.hpp"
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -21,31 +23,6 @@
 #include <vector>
 
 namespace hark::net {
-
-/** Decides how long accepting pauses after a resource failure. Sans-I/O: the listener feeds it
- *  the outcome of each accept and asks it for the next pause. */
-class accept_backoff {
- public:
-  static constexpr std::chrono::milliseconds first_pause{500};
-  static constexpr std::chrono::milliseconds longest_pause{4000};
-
-  /** True for the errors that mean "no descriptor or memory now" (pause), false for errors of
-   *  one connection (ECONNABORTED, EPERM…) after which the next accept may well succeed. */
-  static bool is_resource_error(const boost::system::error_code& ec) noexcept;
-
-  /** A failed accept with a resource error: returns the pause to take now. Consecutive pauses
-   *  without a successful accept in between double, up to longest_pause. */
-  std::chrono::milliseconds on_resource_error() noexcept;
-  /** A successful accept: the next failure starts again from first_pause. */
-  void on_success() noexcept { next_ = first_pause; }
-
-  /** Pauses taken since the listener started. */
-  std::uint64_t pauses() const noexcept { return pauses_; }
-
- private:
-  std::chrono::milliseconds next_ = first_pause;
-  std::uint64_t pauses_ = 0;
-};
 
 struct listener_options {
   /** Client connections open at once beyond which new ones are refused; 0: no cap. */
