@@ -14,7 +14,7 @@ class ProcessAttribution(HarkTestCase):
     def test_twenty_one_shot_curls_are_all_curl(self):
         origin = self.start_http_origin()
         hark = self.start_hark()
-        urls = [origin.url("/curl/%d" % i) for i in range(20)]
+        urls = [origin.url("/hello/curl/%d" % i) for i in range(20)]
         for url in urls:
             r = curl(["-s", "-o", "/dev/null", url], proxy_port=hark.proxy_port)
             self.assertEqual(r.returncode, 0, r.stderr)
@@ -39,7 +39,7 @@ class ProcessAttribution(HarkTestCase):
             c.getresponse().read()
             c.close()
             print(os.getpid())
-        """ % (hark.proxy_port, origin.url("/python")))
+        """ % (hark.proxy_port, origin.url("/hello/python")))
         pids = []
         for _ in range(3):
             r = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=30,

@@ -50,7 +50,7 @@ class DescriptorExhaustion(HarkTestCase):
         deadline = time.monotonic() + timeout
         while True:
             r = curl(["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5",
-                      self.origin.url("/again")], proxy_port=hark.proxy_port)
+                      self.origin.url("/hello/again")], proxy_port=hark.proxy_port)
             if r.stdout == b"200" or time.monotonic() > deadline:
                 break
             time.sleep(0.2)
@@ -123,7 +123,7 @@ class ConnectionCap(HarkTestCase):
         deadline = time.monotonic() + 5
         while metric(hark, "hark_connections_open") > 0 and time.monotonic() < deadline:
             time.sleep(0.05)
-        r = curl(["-s", "-o", "/dev/null", "-w", "%{http_code}", origin.url("/ok")],
+        r = curl(["-s", "-o", "/dev/null", "-w", "%{http_code}", origin.url("/hello/ok")],
                  proxy_port=hark.proxy_port)
         self.assertEqual(r.stdout, b"200")
         hark.stop()

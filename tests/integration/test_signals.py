@@ -27,7 +27,7 @@ class LogReopen(HarkTestCase):
         def load():
             while not done.is_set():
                 r = curl(["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10",
-                          origin.url("/load")], proxy_port=hark.proxy_port)
+                          origin.url("/hello/load")], proxy_port=hark.proxy_port)
                 if r.stdout != b"200":
                     failures.append((r.stdout, r.stderr))
                 served[0] += 1
