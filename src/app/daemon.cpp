@@ -57,6 +57,10 @@ std::shared_ptr<reopenable_file_sink> setup_logging(const config& cfg) {
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(cfg.log_level));
   spdlog::flush_on(spdlog::level::warn);
+  if (file) {
+    // A log file is read with `tail -f`: lower levels reach it within a second too.
+    spdlog::flush_every(std::chrono::seconds(1));
+  }
   return file;
 }
 
@@ -313,6 +317,7 @@ int run_daemon(const config& cfg) {
             if (log_file) {
               if (const std::string error = log_file->reopen(); error.empty()) {
                 spdlog::info("log file reopened");
+                spdlog::default_logger()->flush();
               } else {
                 spdlog::error("cannot reopen log file {}: {}", log_file->path().string(), error);
               }

@@ -57,12 +57,16 @@ class LogReopen(HarkTestCase):
         self.assertEqual(failures, [])
         self.assertGreater(served[0], 0)
         # The last SIGHUP created the file again and logs go there now.
+        def current():
+            with open(log) as f:
+                return f.read()
+
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
-            if os.path.exists(log) and "log file reopened" in open(log).read():
+            if os.path.exists(log) and "log file reopened" in current():
                 break
             time.sleep(0.05)
-        self.assertIn("log file reopened", open(log).read())
+        self.assertIn("log file reopened", current())
         hark.stop()
         # Nothing was lost on the way: the start line is in the first file, the stop in the last.
         with open(os.path.join(log_dir, "hark.log.0")) as f:
