@@ -108,6 +108,26 @@ scan_result scan_fds(int pid, std::map<unsigned long, int>& owners, std::size_t&
   return found ? scan_result::found : scan_result::not_found;
 }
 
+/** The process (thread group) of task `tid`; `tid` itself when unknown. A thread's id is a pid
+ *  too: /proc/TID exists (unlisted) and shows its process's descriptors. */
+int thread_group_of(int tid) {
+  char path[40];
+  std::snprintf(path, sizeof path, "/proc/%d/status", tid);
+  std::FILE* f = std::fopen(path, "re");
+  if (f == nullptr) {
+    return tid;
+  }
+  int tgid = tid;
+  std::array<char, 256> line{};
+  while (std::fgets(line.data(), line.size(), f) != nullptr) {
+    if (std::sscanf(line.data(), "Tgid: %d", &tgid) == 1) {
+      break;
+    }
+  }
+  std::fclose(f);
+  return tgid;
+}
+
 std::vector<int> list_pids() {
   std::vector<int> pids;
   DIR* dir = ::opendir("/proc");
@@ -212,12 +232,33 @@ class owner_finder {
     const int last = static_cast<int>(*newest);
     int pid = last;
     for (int n = 0; n < max_new_pids && pid != last_pid_ && unowned != 0; ++n) {
-      if (scanned.insert(pid).second) {
-        note(pid, scan_fds(pid, owners, unowned));
+      if (scanned.insert(pid).second && scan_fds(pid, owners, unowned) == scan_result::found) {
+        owned_by_process(pid, owners, unowned);
       }
       pid = pid > 1 ? pid - 1 : pid_max_ - 1;  // pids wrap around below pid_max
     }
     last_pid_ = last;
+  }
+
+  /** The new pid `tid` was found owning sockets; it may be a thread (threads take pids from
+   *  the same sequence): the owner is its process. Our own process is not an answer here, it
+   *  comes last (find()). */
+  void owned_by_process(int tid, std::map<unsigned long, int>& owners, std::size_t& unowned) {
+    const int tgid = thread_group_of(tid);
+    for (auto& [inode, owner] : owners) {
+      if (owner != tid) {
+        continue;
+      }
+      if (tgid == self_) {
+        owner = 0;
+        ++unowned;
+      } else {
+        owner = tgid;
+      }
+    }
+    if (tgid != self_) {
+      note(tgid, scan_result::found);
+    }
   }
 
   /** Remembers a process found owning a client socket. */

@@ -274,3 +274,53 @@ async def mixed_load(proxy_port, http_port, tls_port, connections, seed=1):
             tasks.append(abrupt_close_client(proxy_port, http_port))
     await asyncio.gather(*tasks)
     return latencies, errors
+
+
+# -- origins in their own process ----------------------------------------------------------------
+
+def _origin_process(conn, cert_pem, key_pem):
+    async def serve():
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(cert_pem, key_pem)
+        http_server, http_port = await start_origin()
+        tls_server, tls_port = await start_origin(tls)
+        conn.send((http_port, tls_port))
+        loop = asyncio.get_running_loop()
+        while True:
+            command = await loop.run_in_executor(None, conn.recv)
+            if command == "close-connections":
+                close_origin_connections()
+                await asyncio.sleep(0.1)
+                conn.send("closed")
+            else:
+                http_server.close()
+                tls_server.close()
+                close_origin_connections()
+                return
+
+    asyncio.run(serve())
+
+
+class OriginProcess:
+    """The plain and TLS origins in a child process, so that the clients' work (TLS handshakes
+    among it) does not delay the origins' answers, nor the other way round."""
+
+    def __init__(self, cert_pem, key_pem):
+        import multiprocessing
+        ctx = multiprocessing.get_context("fork")
+        self._conn, child = ctx.Pipe()
+        self._process = ctx.Process(target=_origin_process, args=(child, cert_pem, key_pem),
+                                    daemon=True)
+        self._process.start()
+        self.http_port, self.tls_port = self._conn.recv()
+
+    def close_connections(self):
+        self._conn.send("close-connections")
+        self._conn.recv()
+
+    def stop(self):
+        if self._process.is_alive():
+            self._conn.send("stop")
+            self._process.join(10)
+            if self._process.is_alive():
+                self._process.kill()

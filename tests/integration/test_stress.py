@@ -55,19 +55,20 @@ class Stress(HarkTestCase):
 
         async def settle_pools(http_port, tls_port):
             # Fresh connections, one after another: each worker's pool drops the dead upstream
-            # connections of a key the first time it is asked for that key.
+            # connections of a key the first time it is asked for that key. Connections go to
+            # the workers in turn, so each kind comes several times in a row.
+            errors = []
             for _ in range(8):
-                errors = []
                 await stresslib.http_client(hark.proxy_port, http_port, 1, [], errors)
+            for _ in range(8):
                 await stresslib.https_client(hark.proxy_port, tls_port, 1, [], errors)
-                self.assertEqual(errors, [])
+            self.assertEqual(errors, [])
+
+        origins = stresslib.OriginProcess(pki.localhost_pem, pki.localhost_key)
+        self.addCleanup(origins.stop)
 
         async def run():
-            import ssl
-            tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            tls.load_cert_chain(pki.localhost_pem, pki.localhost_key)
-            http_server, http_port = await stresslib.start_origin()
-            tls_server, tls_port = await stresslib.start_origin(tls)
+            http_port, tls_port = origins.http_port, origins.tls_port
             await settle_pools(http_port, tls_port)
             await asyncio.sleep(0.5)
             report["fds"] = open_descriptors(pid)
@@ -84,16 +85,18 @@ class Stress(HarkTestCase):
             while metric(hark, "hark_connections_open") > 0 and time.monotonic() < deadline:
                 await asyncio.sleep(0.1)
             report["open_after"] = metric(hark, "hark_connections_open")
-            stresslib.close_origin_connections()
+            origins.close_connections()
             await asyncio.sleep(0.3)
             await settle_pools(http_port, tls_port)
             await asyncio.sleep(0.5)
             report["fds_after"] = open_descriptors(pid)
+            if os.environ.get("HARK_STRESS_DEBUG"):
+                import subprocess
+                sys.stderr.write("origins: http %d, tls %d\n" % (http_port, tls_port))
+                sys.stderr.write(subprocess.run(["ss", "-tanp"], capture_output=True,
+                                                text=True).stdout)
             report["threads_after"] = thread_names(pid)
             report["rss_after"] = rss_bytes(pid)
-            http_server.close()
-            tls_server.close()
-            stresslib.close_origin_connections()
 
         asyncio.run(run())
         latencies = report["latencies"]
