@@ -21,10 +21,11 @@ if(HARK_TSAN)
   # GCC warns that TSan does not model std::atomic_thread_fence (used inside Asio and
   # libstdc++'s shared_ptr); the fences there pair with atomics TSan does model. Like ASan's,
   # TSan's instrumentation gives GCC 12's flow warnings false positives inside libstdc++
-  # (-Warray-bounds on std::string concatenation in store/entry_listing.cpp); the release
-  # build keeps them.
+  # (-Warray-bounds, -Wstringop-overflow on std::string concatenation in
+  # store/entry_listing.cpp); the release build keeps them.
   if(CMAKE_CXX_COMPILER_ID STREQUAL GNU)
-    add_compile_options(-Wno-tsan -Wno-maybe-uninitialized -Wno-array-bounds)
+    add_compile_options(-Wno-tsan -Wno-maybe-uninitialized -Wno-array-bounds
+                        -Wno-stringop-overflow)
   endif()
 endif()
 

@@ -7,6 +7,7 @@ HARK_STRESS_CONNECTIONS sets the number of concurrent connections (default 400, 
 the test command runs; docs/performance.md has figures for 5000)."""
 
 import asyncio
+import collections
 import os
 import resource
 import sys
@@ -109,7 +110,8 @@ class Stress(HarkTestCase):
                1000 * max(latencies or [0]), report["fds"], report["fds_after"],
                len(report["threads"]), len(report["threads_after"]), report["rss"] / 2**20,
                report["rss_after"] / 2**20))
-        self.assertEqual(report["errors"], [])
+        kinds = collections.Counter(e.split("(")[0] for e in report["errors"])
+        self.assertEqual(report["errors"], [], "by kind: %s" % dict(kinds))
         self.assertGreater(len(latencies), CONNECTIONS)
         # Sanitized builds run several times slower; the bound is for the real binary.
         self.assertLess(p99, 5.0 if slow else 1.0)
