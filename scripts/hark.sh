@@ -167,14 +167,13 @@ run_tsan() {
 }
 
 # The libFuzzer targets of tests/fuzz that the test command runs, HARK_FUZZ_SECONDS each.
-FUZZ_TARGETS="hark_client_hello_fuzz hark_http1_head_fuzz hark_har_import_fuzz hark_api_json_fuzz
-  hark_time_fuzz"
+FUZZ_TARGETS="hark_client_hello_fuzz hark_h2_session_fuzz hark_http1_head_fuzz
+  hark_har_import_fuzz hark_api_json_fuzz hark_time_fuzz"
 
 # A short libFuzzer run of every target in FUZZ_TARGETS, built with clang in build/fuzz. Each
-# target keeps its corpus in build/fuzz/corpus/<target>, so a second run starts where one ended,
-# and reads the seeds in tests/fuzz/corpus/<name> (and tests/fuzz/<name>.dict when present).
+# target keeps its corpus in build/fuzz/corpus/<target>, so a second run starts where one ended.
 run_fuzz() {
-  local dir seconds=${HARK_FUZZ_SECONDS:-20} target name rc=0 extra
+  local dir seconds=${HARK_FUZZ_SECONDS:-20} target name rc=0 extra seeds
   dir=$(build_dir fuzz)
   if ! command -v clang++-14 >/dev/null 2>&1; then
     log "fuzz: clang++-14 missing"
@@ -183,7 +182,7 @@ run_fuzz() {
   log "fuzz: building $dir"
   # The I/O modules (net, layers) are left out of hark_core here: no fuzz target needs them.
   local fuzz_args=(-G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14
-    -DHARK_FUZZ=ON "-DHARK_MODULES=core;capture;store;api;tls" -DHARK_BUILD_APP=OFF
+    -DHARK_FUZZ=ON "-DHARK_MODULES=core;capture;store;api;tls;h2" -DHARK_BUILD_APP=OFF
     -DHARK_BUILD_BENCH=OFF)
   if command -v ccache >/dev/null 2>&1; then
     fuzz_args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
@@ -195,14 +194,18 @@ run_fuzz() {
     name=${target#hark_}
     name=${name%_fuzz}
     mkdir -p "$dir/corpus/$target"
+    # Seed inputs kept in the repository (tests/fuzz/seeds/<target>), read but never written,
+    # and the target's dictionary (tests/fuzz/<name>.dict) when it has one.
     extra=()
     if [ -f "$ROOT/tests/fuzz/$name.dict" ]; then
       extra+=("-dict=$ROOT/tests/fuzz/$name.dict")
     fi
+    seeds=()
+    [ -d "$ROOT/tests/fuzz/seeds/$target" ] && seeds=("$ROOT/tests/fuzz/seeds/$target")
     log "fuzz: ${seconds} s of $target"
     if ! "$dir/tests/fuzz/$target" -max_total_time="$seconds" -print_final_stats=1 \
-      -timeout=10 -rss_limit_mb=2048 "${extra[@]}" "$dir/corpus/$target" \
-      "$ROOT/tests/fuzz/corpus/$name" 2>"$dir/$target.log"; then
+      -timeout=10 -rss_limit_mb=2048 "${extra[@]}" "$dir/corpus/$target" "${seeds[@]}" \
+      2>"$dir/$target.log"; then
       tail -n 40 "$dir/$target.log" >&2
       rc=1
       continue

@@ -175,6 +175,8 @@ void recorder::on_flow_end(flow& f, const flow_outcome& outcome) {
   }
   r.remote_addr = f.remote_addr;
   r.upstream_http_version = f.upstream_http_version;
+  r.http2 = f.http2;
+  r.upstream_http2 = f.upstream_http2;
   r.is_websocket = f.is_websocket;
   r.tls = f.tls;
   r.timings = f.timings;

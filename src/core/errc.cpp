@@ -28,12 +28,16 @@ std::string_view to_string(errc e) noexcept {
       return "header_too_large";
     case errc::client_timeout:
       return "client_timeout";
+    case errc::alpn_mismatch:
+      return "alpn_mismatch";
+    case errc::internal_error:
+      return "internal_error";
   }
   return "unknown";
 }
 
 std::optional<errc> errc_from_string(std::string_view code) noexcept {
-  for (int v = static_cast<int>(errc::ok); v <= static_cast<int>(errc::client_timeout); ++v) {
+  for (int v = static_cast<int>(errc::ok); v <= static_cast<int>(errc::internal_error); ++v) {
     if (to_string(static_cast<errc>(v)) == code) {
       return static_cast<errc>(v);
     }

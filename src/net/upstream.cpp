@@ -1,11 +1,16 @@
 #include "hark/net/upstream.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <sys/socket.h>
+
+#include <algorithm>
 
 namespace hark::net {
 
@@ -31,7 +36,6 @@ std::string timeout_message(const std::string& host, std::uint16_t port,
          std::to_string(timeout.count()) + " s";
 }
 
-/** Whether a pooled socket is still usable: no EOF and no unexpected bytes waiting. */
 /** The TCP socket of a connection, under its TLS stream when it has one. */
 tcp::socket& transport(upstream_connection& c) {
   return c.tls ? c.tls->next_layer() : c.socket;
@@ -65,7 +69,8 @@ std::string tls_upstream_key(const std::string& host, std::uint16_t port, const 
 }
 
 asio::awaitable<connect_outcome> connect_upstream(std::string host, std::uint16_t port,
-                                                  std::chrono::seconds timeout, watchdog& dog) {
+                                                  std::chrono::seconds timeout,
+                                                  watchdog::deadline& dog) {
   auto ex = co_await asio::this_coro::executor;
   connect_outcome out;
   tcp::socket socket(ex);
@@ -112,6 +117,65 @@ asio::awaitable<connect_outcome> connect_upstream(std::string host, std::uint16_
   co_return out;
 }
 
+/** Shared by a pool and its sweeping coroutine: `pool` is cleared when the pool goes first. */
+struct upstream_pool::sweeper {
+  explicit sweeper(const asio::any_io_executor& ex) : timer(ex) {}
+  upstream_pool* pool = nullptr;
+  asio::steady_timer timer;
+  bool running = false;
+};
+
+namespace {
+
+/** Sweeps `s->pool` every `period` until it is empty or gone. A named coroutine with by-value
+ *  parameters (STYLE.md 1): it may outlive the pool, never the sweeper state. */
+asio::awaitable<void> sweep_periodically(std::shared_ptr<upstream_pool::sweeper> s,
+                                         std::chrono::steady_clock::duration period) {
+  for (;;) {
+    s->timer.expires_after(period);
+    auto [ec] = co_await s->timer.async_wait(use_nothrow);
+    if (ec || s->pool == nullptr) {
+      break;
+    }
+    s->pool->sweep();
+    if (s->pool->idle_count() == 0) {
+      break;
+    }
+  }
+  s->running = false;
+}
+
+}  // namespace
+
+upstream_pool::upstream_pool(std::size_t max_idle_per_key, std::chrono::seconds idle_ttl)
+    : max_idle_per_key_(max_idle_per_key), idle_ttl_(idle_ttl) {}
+
+upstream_pool::~upstream_pool() {
+  for (auto& [key, list] : shared_) {
+    for (auto& entry : list) {
+      entry.connection->close();
+    }
+  }
+  if (sweeper_) {
+    sweeper_->pool = nullptr;
+    sweeper_->timer.cancel();
+  }
+}
+
+void upstream_pool::start_sweeper(const asio::any_io_executor& ex) {
+  if (!sweeper_) {
+    sweeper_ = std::make_shared<sweeper>(ex);
+    sweeper_->pool = this;
+  }
+  if (sweeper_->running) {
+    return;
+  }
+  sweeper_->running = true;
+  const auto period =
+      std::max<std::chrono::steady_clock::duration>(idle_ttl_ / 2, std::chrono::milliseconds(100));
+  asio::co_spawn(ex, sweep_periodically(sweeper_, period), asio::detached);
+}
+
 std::optional<upstream_connection> upstream_pool::take(const std::string& key) {
   auto it = idle_.find(key);
   if (it == idle_.end()) {
@@ -139,11 +203,80 @@ void upstream_pool::give_back(upstream_connection&& conn) {
     transport(conn).close(ignored);
     return;
   }
+  auto ex = transport(conn).get_executor();
   list.push_back(idle{std::move(conn), std::chrono::steady_clock::now()});
+  start_sweeper(ex);
+}
+
+std::shared_ptr<shared_upstream> upstream_pool::lend_shared(const std::string& key) {
+  auto it = shared_.find(key);
+  if (it == shared_.end()) {
+    return nullptr;
+  }
+  for (auto& entry : it->second) {
+    if (!entry.connection->retired() && entry.connection->has_capacity()) {
+      entry.idle_since = std::chrono::steady_clock::now();
+      return entry.connection;
+    }
+  }
+  return nullptr;
+}
+
+void upstream_pool::add_shared(const std::string& key, std::shared_ptr<shared_upstream> conn,
+                               const asio::any_io_executor& ex) {
+  shared_[key].push_back(shared_entry{std::move(conn), std::chrono::steady_clock::now()});
+  start_sweeper(ex);
+}
+
+std::size_t upstream_pool::sweep_shared(std::chrono::steady_clock::time_point now) {
+  std::size_t dropped = 0;
+  for (auto it = shared_.begin(); it != shared_.end();) {
+    auto& list = it->second;
+    const auto gone = [&](shared_entry& e) {
+      if (!e.connection->idle()) {
+        e.idle_since = now;
+      }
+      const bool expired = e.connection->idle() && now - e.idle_since >= idle_ttl_;
+      if (!e.connection->retired() && !expired) {
+        return false;
+      }
+      if (expired) {
+        e.connection->close();
+      }
+      ++dropped;
+      return true;
+    };
+    list.erase(std::remove_if(list.begin(), list.end(), gone), list.end());
+    it = list.empty() ? shared_.erase(it) : std::next(it);
+  }
+  return dropped;
+}
+
+std::size_t upstream_pool::sweep() {
+  const auto now = std::chrono::steady_clock::now();
+  std::size_t closed = sweep_shared(now);
+  for (auto it = idle_.begin(); it != idle_.end();) {
+    auto& list = it->second;
+    const auto expired = [&](idle& i) {
+      if (now - i.since < idle_ttl_ && looks_open(i.connection)) {
+        return false;
+      }
+      boost::system::error_code ignored;
+      transport(i.connection).close(ignored);
+      ++closed;
+      return true;
+    };
+    list.erase(std::remove_if(list.begin(), list.end(), expired), list.end());
+    it = list.empty() ? idle_.erase(it) : std::next(it);
+  }
+  return closed;
 }
 
 std::size_t upstream_pool::idle_count() const {
   std::size_t n = 0;
+  for (const auto& [key, list] : shared_) {
+    n += list.size();
+  }
   for (const auto& [key, list] : idle_) {
     n += list.size();
   }

@@ -328,19 +328,17 @@ class TlsInterceptTest(TlsTestBase):
         result = self.curl(["-w", " %{http_version}", url])
         self.assertEqual(result.stdout, b"hello 1.1")
 
-    def test_h2_capable_origin_offered_only_http11(self):
+    def test_client_offering_only_http11_gets_http11_from_an_h2_capable_origin(self):
+        # Hark offers the origin exactly what the client offered (SPEC §4): http/1.1 only here,
+        # so this origin, which prefers h2, picks http/1.1.
         url = self.origin_h2.url("/hello?case=h2-origin")
-        result = self.curl(["-w", " %{http_version}", url])
+        result = self.curl(["--http1.1", "-w", " %{http_version}", url])
         self.assertEqual(result.stdout, b"hello 1.1", result.stderr)
-        # The origin advertises h2 first; it picked http/1.1 because Hark only offered that
-        # (this Python origin cannot speak h2, so an h2 pick would break the request anyway).
-        self.assertEqual(self.origin_h2.handshakes[-1]["alpn"], "http/1.1",
-                         "Hark offered h2 upstream (SPEC §4): this h1-only Python origin "
-                         "cannot serve that; update this test with an h2 origin")
+        self.assertEqual(self.origin_h2.handshakes[-1]["alpn"], "http/1.1")
         e = self.hark.wait_for_entry(url)
         self.assertEqual(e["httpVersion"], "HTTP/1.1")
         self.assertEqual(e["upstreamHttpVersion"], "HTTP/1.1")
-        self.assertEqual(e["tls"]["ja4"]["hashed"][8:10], "h2")  # what the client offered
+        self.assertEqual(e["tls"]["ja4"]["hashed"][8:10], "h1")  # what the client offered
 
     # -- the forged leaf ------------------------------------------------------------------------
 

@@ -57,6 +57,8 @@ struct flow {
   std::chrono::steady_clock::time_point started{};  ///< monotonic start, for durations
   std::optional<net_address> remote_addr;           ///< the upstream socket actually used
   std::optional<std::string> upstream_http_version;
+  std::optional<http2_ref> http2;           ///< the client-side HTTP/2 stream
+  std::optional<http2_ref> upstream_http2;  ///< the upstream HTTP/2 stream, when there is one
   bool is_websocket = false;
   tls_details tls;
   std::unique_ptr<flow_state> sink_state;  ///< owned by the sink; layers never touch it

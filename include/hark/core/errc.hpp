@@ -20,7 +20,9 @@ enum class errc {
   client_reset,           ///< the client closed the connection before the exchange completed
   client_protocol,        ///< the client sent a malformed request (answered with 400)
   header_too_large,       ///< the client's header section exceeded 64 KiB (answered with 431)
-  client_timeout,         ///< the client did not send a full request head in time
+  client_timeout,         ///< the client did not send a request head or body in time
+  alpn_mismatch,          ///< client and origin share no application protocol (ALPN)
+  internal_error,         ///< Hark failed unexpectedly during the exchange (a defect)
 };
 
 /** The snake_case code string of `e`, as stored in entries and sent in `X-Hark-Error`. */

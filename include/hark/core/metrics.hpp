@@ -14,7 +14,7 @@ struct proxy_metrics {
    *  or an error after it started). */
   enum outcome { status_1xx, status_2xx, status_3xx, status_4xx, status_5xx, failed, outcomes };
   /** Protocols as the client spoke them. */
-  enum protocol { http1, https1, protocols };
+  enum protocol { http1, https1, http2, https2, protocols };
   /** Why a TLS handshake with a client did not complete. */
   enum tls_failure { client_alert, invalid_hello, closed_early, handshake_error, tls_failures };
 

@@ -187,4 +187,91 @@ TEST_F(relay_deadlines, silent_stalled_and_idle_clients_are_disconnected) {
   EXPECT_TRUE(sink_.flows().empty());
 }
 
+// The same deadlines hold between body chunks (SPEC §2): a body that stops flowing ends the
+// exchange on both sides, and the entry says which side stalled.
+
+TEST_F(relay_deadlines, request_body_that_stops_flowing_ends_after_the_idle_timeout) {
+  std::string origin_saw;
+  bool origin_saw_close = false;
+  scripted_origin origin([&](script_listener& l) {
+    auto c = l.accept();
+    if (!c) {
+      return;
+    }
+    origin_saw = c->read_until("\r\n\r\n");
+    origin_saw += c->read_to_eof();  // the three body bytes, then the proxy closes
+    origin_saw_close = c->eof();
+  });
+  auto client = connect();
+  const auto t0 = std::chrono::steady_clock::now();
+  client.send("POST http://" + authority(origin.port()) +
+              "/upload HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc");
+  EXPECT_EQ(client.read_to_eof(), "");  // no response started: the connection just closes
+  EXPECT_TRUE(client.eof());
+  const auto elapsed = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(elapsed, 900ms);
+  EXPECT_LT(elapsed, 3s);
+  origin.join();
+  EXPECT_TRUE(origin_saw_close);
+  EXPECT_TRUE(origin_saw.ends_with("\r\n\r\nabc")) << origin_saw;
+  const auto flows = sink_.wait_ended(1);
+  ASSERT_EQ(flows.size(), 1u);
+  EXPECT_EQ(flows[0].error_code(), "client_timeout");
+  EXPECT_EQ(flows[0].error_message(), "hark: the client sent no request body data for 1 s");
+  EXPECT_EQ(flows[0].request_body, "abc");
+}
+
+TEST_F(relay, response_body_that_stops_flowing_ends_after_the_upstream_timeout) {
+  bool origin_saw_close = false;
+  scripted_origin origin([&](script_listener& l) {
+    auto c = l.accept();
+    if (!c) {
+      return;
+    }
+    c->read_until("\r\n\r\n");
+    c->send("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
+    c->read_to_eof();  // sends nothing more; the proxy gives up and closes
+    origin_saw_close = c->eof();
+  });
+  auto client = connect();
+  const auto t0 = std::chrono::steady_clock::now();
+  client.send(proxy_get(origin.port(), "/download"));
+  EXPECT_EQ(client.read_to_eof(), "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
+  EXPECT_TRUE(client.eof());
+  const auto elapsed = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(elapsed, 900ms);  // test_config(): --upstream-timeout 1
+  EXPECT_LT(elapsed, 3s);
+  origin.join();
+  EXPECT_TRUE(origin_saw_close);
+  const auto flows = sink_.wait_ended(1);
+  ASSERT_EQ(flows.size(), 1u);
+  EXPECT_EQ(flows[0].error_code(), "upstream_timeout");
+  EXPECT_EQ(flows[0].error_message(),
+            "hark: " + authority(origin.port()) + " sent no response data for 1 s");
+  EXPECT_EQ(flows[0].response_body, "abc");
+}
+
+TEST_F(relay, a_body_that_keeps_flowing_slowly_is_not_cut_off) {
+  // Each chunk arrives within the deadline, the whole body takes longer than it.
+  scripted_origin origin([&](script_listener& l) {
+    auto c = l.accept();
+    if (!c) {
+      return;
+    }
+    c->read_until("\r\n\r\n");
+    c->send("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n");
+    for (const char* piece : {"a", "b", "c", "d"}) {
+      std::this_thread::sleep_for(400ms);
+      c->send(piece);
+    }
+  });
+  auto client = connect();
+  client.send(proxy_get(origin.port(), "/slow"));
+  const auto [head, body] = read_response(client);
+  EXPECT_EQ(body, "abcd");
+  const auto flows = sink_.wait_ended(1);
+  ASSERT_EQ(flows.size(), 1u);
+  EXPECT_EQ(flows[0].error_code(), "");
+}
+
 }  // namespace

@@ -10,6 +10,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
@@ -157,7 +158,8 @@ asio::awaitable<void> connect_into(std::string host, std::uint16_t port,
                                    hark::net::connect_outcome& out) {
   hark::net::watchdog dog(co_await asio::this_coro::executor);
   using namespace asio::experimental::awaitable_operators;
-  auto result = co_await (hark::net::connect_upstream(std::move(host), port, 2s, dog) || dog.run());
+  auto result =
+      co_await (hark::net::connect_upstream(std::move(host), port, 2s, dog.main()) || dog.run());
   out = std::move(std::get<0>(result));
 }
 
@@ -237,6 +239,102 @@ TEST(net_watchdog, data_before_the_deadline_does_not_fire) {
   EXPECT_FALSE(fired);
   EXPECT_FALSE(ec);
   EXPECT_TRUE(conn.socket.is_open());
+}
+
+asio::awaitable<void> read_one(tcp::socket& s) {
+  char c = 0;
+  co_await s.async_read_some(asio::buffer(&c, 1), asio::as_tuple(asio::use_awaitable));
+}
+
+// Two deadlines of one watchdog, as an exchange holds for its client and upstream reads: only
+// the one that passes fires, and only its socket is closed.
+asio::awaitable<void> two_reads(tcp::socket& quick, tcp::socket& slow, bool& quick_fired,
+                                bool& slow_fired) {
+  hark::net::watchdog dog(co_await asio::this_coro::executor);
+  hark::net::watchdog::deadline a(dog);
+  hark::net::watchdog::deadline b(dog);
+  using namespace asio::experimental::awaitable_operators;
+  a.arm(50ms, quick);
+  b.arm(10s, slow);
+  co_await (read_one(quick) || dog.run());
+  quick_fired = a.fired();
+  slow_fired = b.fired();
+}
+
+TEST(net_watchdog, each_deadline_fires_alone_and_closes_only_its_socket) {
+  loopback_origin origin;
+  auto quick = origin.connect();
+  auto slow = origin.connect();
+  bool quick_fired = false;
+  bool slow_fired = true;
+  asio::co_spawn(origin.io, two_reads(quick.socket, slow.socket, quick_fired, slow_fired),
+                 asio::detached);
+  origin.io.run_for(5s);
+  EXPECT_TRUE(quick_fired);
+  EXPECT_FALSE(slow_fired);
+  EXPECT_FALSE(quick.socket.is_open());
+  EXPECT_TRUE(slow.socket.is_open());
+}
+
+asio::awaitable<void> action_after(std::chrono::milliseconds timeout, int& calls) {
+  hark::net::watchdog dog(co_await asio::this_coro::executor);
+  hark::net::watchdog::deadline d(dog);
+  d.arm(timeout, [&calls] { ++calls; });
+  asio::steady_timer wait(co_await asio::this_coro::executor, 300ms);
+  using namespace asio::experimental::awaitable_operators;
+  co_await (wait.async_wait(asio::use_awaitable) || dog.run());
+}
+
+TEST(net_watchdog, a_deadline_with_an_action_runs_it_once) {
+  asio::io_context io;
+  int calls = 0;
+  asio::co_spawn(io, action_after(20ms, calls), asio::detached);
+  io.run_for(5s);
+  EXPECT_EQ(calls, 1);
+}
+
+asio::awaitable<void> disarmed_action(int& calls) {
+  hark::net::watchdog dog(co_await asio::this_coro::executor);
+  hark::net::watchdog::deadline d(dog);
+  d.arm(20ms, [&calls] { ++calls; });
+  d.disarm();
+  asio::steady_timer wait(co_await asio::this_coro::executor, 200ms);
+  using namespace asio::experimental::awaitable_operators;
+  co_await (wait.async_wait(asio::use_awaitable) || dog.run());
+}
+
+TEST(net_watchdog, a_disarmed_deadline_never_fires) {
+  asio::io_context io;
+  int calls = 0;
+  asio::co_spawn(io, disarmed_action(calls), asio::detached);
+  io.run_for(5s);
+  EXPECT_EQ(calls, 0);
+}
+
+// The sweeper closes idle connections on its own, with no take() of their key.
+TEST(net_upstream_pool, idle_connections_are_swept_without_any_further_use) {
+  loopback_origin origin;
+  upstream_pool pool(64, 1s);
+  pool.give_back(origin.connect("a:1"));
+  pool.give_back(origin.connect("b:1"));
+  EXPECT_EQ(pool.idle_count(), 2u);
+  origin.io.run_for(2500ms);  // the sweeper runs every ttl / 2
+  EXPECT_EQ(pool.idle_count(), 0u);
+  for (auto& peer : origin.peers) {
+    ASSERT_TRUE(wait_readable(peer));
+    char c = 0;
+    boost::system::error_code ec;
+    peer.read_some(asio::buffer(&c, 1), ec);
+    EXPECT_EQ(ec, asio::error::eof);
+  }
+}
+
+TEST(net_upstream_pool, sweep_keeps_fresh_open_connections) {
+  loopback_origin origin;
+  upstream_pool pool(64, 30s);
+  pool.give_back(origin.connect("a:1"));
+  EXPECT_EQ(pool.sweep(), 0u);
+  EXPECT_EQ(pool.idle_count(), 1u);
 }
 
 }  // namespace

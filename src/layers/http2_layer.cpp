@@ -1,0 +1,212 @@
+#include "http2_layer.hpp"
+
+#include "h2_upstream.hpp"
+#include "http2_stream.hpp"
+#include "tls_origin.hpp"
+#include "tls_tap.hpp"
+
+#include "hark/core/ids.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
+namespace hark::layers {
+
+using namespace boost::asio::experimental::awaitable_operators;
+
+namespace {
+
+constexpr std::uint32_t protocol_error = 0x1;
+
+}  // namespace
+
+bool negotiated_h2(net::upstream_connection& conn) {
+  if (!conn.tls) {
+    return false;
+  }
+  const unsigned char* selected = nullptr;
+  unsigned int length = 0;
+  SSL_get0_alpn_selected(conn.tls->native_handle(), &selected, &length);
+  return std::string_view(reinterpret_cast<const char*>(selected), length) == "h2";
+}
+
+http2_layer::http2_layer(client_connection& c)
+    : c_(c),
+      session_(h2::role::server, h2::settings{}),
+      wake_(c.socket.get_executor()),
+      id_(ids::new_ulid()) {}
+
+http2_layer::~http2_layer() = default;
+
+asio::awaitable<void> http2_layer::run(connection_facts& facts) {
+  facts.last = step::ended;
+  if (c_.origin) {
+    adopt_eager_upstream();
+  }
+  co_await (read_loop() && write_loop());
+  co_await end_streams();
+}
+
+void http2_layer::adopt_eager_upstream() {
+  upstream_key_ = c_.origin->pool_key();
+  auto* conn = c_.origin->connection();
+  if (conn != nullptr && negotiated_h2(*conn)) {
+    share_upstream(c_.origin->take_connection());
+  }
+}
+
+std::shared_ptr<h2_upstream> http2_layer::share_upstream(net::upstream_connection&& conn) {
+  // Shared from now on: it outlives this client connection, so it stops logging into it.
+  detach_tap(conn.tls->native_handle());
+  auto up = std::make_shared<h2_upstream>(std::move(conn), h2::settings{});
+  h2_upstream::start(up);
+  c_.worker.pool.add_shared(upstream_key_, up, c_.socket.get_executor());
+  return up;
+}
+
+std::shared_ptr<h2_upstream> http2_layer::shared_upstream() {
+  if (upstream_key_.empty()) {
+    return nullptr;
+  }
+  return std::dynamic_pointer_cast<h2_upstream>(c_.worker.pool.lend_shared(upstream_key_));
+}
+
+void http2_layer::task_ended() noexcept {
+  --tasks_;
+  wake();
+}
+
+asio::awaitable<void> http2_layer::read_loop() {
+  // h2c prior knowledge: the preface's first bytes were read while the tunnel was classified.
+  if (!c_.buf.empty()) {
+    session_.receive(c_.buf.data());
+    c_.buf.clear();
+    dispatch();
+  }
+  const auto idle_timeout = c_.services.cfg.idle_timeout;
+  std::string buf(64 * 1024, '\0');
+  while (session_.want_read()) {
+    if (streams_.empty()) {
+      c_.dog.arm(idle_timeout, c_.socket);  // an idle connection ends like an HTTP/1 one
+    } else {
+      c_.dog.disarm();
+    }
+    auto [ec, n] = co_await c_.io().read_some(asio::buffer(buf));
+    c_.dog.disarm();
+    if (ec) {
+      break;
+    }
+    const auto r = session_.receive(std::string_view(buf.data(), n));
+    dispatch();
+    wake();
+    if (!r.ok) {
+      spdlog::info("connection {}: HTTP/2 from the client: {}", c_.info.id, r.reason);
+      break;
+    }
+  }
+  reading_done_ = true;
+  wake();
+}
+
+asio::awaitable<void> http2_layer::write_loop() {
+  for (;;) {
+    const auto pending = session_.pending_output();
+    out_.assign(pending);
+    session_.consume_output(pending.size());
+    dispatch();  // framing DATA may close streams
+    if (!out_.empty()) {
+      if (auto [ec, n] = co_await c_.io().write(asio::buffer(out_)); ec) {
+        break;
+      }
+      for (auto& [id, stream] : streams_) {
+        stream->on_client_writable();
+      }
+      continue;
+    }
+    if (reading_done_ || (!session_.want_read() && !session_.want_write())) {
+      break;
+    }
+    wake_.expires_at(asio::steady_timer::time_point::max());
+    co_await wake_.async_wait(use_nothrow);
+  }
+  boost::system::error_code ignored;
+  c_.socket.close(ignored);  // ends the reader if it still waits
+}
+
+void http2_layer::dispatch() {
+  auto& events = session_.events();
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    std::visit(
+        [&](auto& e) {
+          using event = std::decay_t<decltype(e)>;
+          if constexpr (std::is_same_v<event, h2::headers_event>) {
+            on_headers(e);
+          } else if constexpr (std::is_same_v<event, h2::data_event>) {
+            if (auto it = streams_.find(e.stream_id); it != streams_.end()) {
+              it->second->on_client_data(e);
+            } else {
+              session_.consume(e.stream_id, e.bytes.size());
+            }
+          } else if constexpr (std::is_same_v<event, h2::stream_closed_event>) {
+            on_closed(e.stream_id, e.error_code);
+          }
+        },
+        events[i]);
+  }
+  session_.clear_events();
+  collect_finished();
+}
+
+void http2_layer::on_headers(h2::headers_event& e) {
+  if (e.kind == h2::head_kind::trailers) {
+    if (auto it = streams_.find(e.stream_id); it != streams_.end()) {
+      it->second->on_client_trailers(e);
+    }
+    return;
+  }
+  if (e.kind != h2::head_kind::request) {
+    return;
+  }
+  std::string error;
+  auto request = parse_h2_request(e.fields, error);
+  if (!request || !c_.tunnel) {
+    spdlog::debug("connection {}: HTTP/2 stream {}: {}", c_.info.id, e.stream_id, error);
+    session_.submit_rst(e.stream_id, protocol_error);
+    return;
+  }
+  exchange_target t;
+  const bool websocket = request->method == "CONNECT" && request->protocol == "websocket";
+  t.scheme = websocket ? (c_.tls ? "wss" : "ws") : (c_.tls ? "https" : "http");
+  t.host = c_.tunnel->host;
+  t.port = c_.tunnel->port;
+  t.origin_form = request->path;
+  t.url = origin_of(t.scheme, t.host, t.port) + request->path;
+  auto stream = std::make_unique<http2_stream>(*this, e.stream_id, t, std::move(*request),
+                                               std::move(e.fields), e.end_stream);
+  auto* s = stream.get();
+  streams_.emplace(e.stream_id, std::move(stream));
+  s->start();
+}
+
+void http2_layer::on_closed(std::int32_t id, std::uint32_t code) {
+  if (auto it = streams_.find(id); it != streams_.end()) {
+    it->second->on_client_closed(code);
+  }
+}
+
+void http2_layer::collect_finished() {
+  std::erase_if(streams_, [](const auto& entry) { return entry.second->finished(); });
+}
+
+asio::awaitable<void> http2_layer::end_streams() {
+  for (auto& [id, stream] : streams_) {
+    stream->on_client_closed(0x8);  // CANCEL: the connection is gone
+  }
+  while (tasks_ > 0) {
+    wake_.expires_at(asio::steady_timer::time_point::max());
+    co_await wake_.async_wait(use_nothrow);
+  }
+  streams_.clear();
+}
+
+}  // namespace hark::layers

@@ -1,0 +1,256 @@
+#include "http2_stream.hpp"
+
+#include "http1_exchange.hpp"
+#include "http2_layer.hpp"
+
+#include "hark/layers/http1_codec.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+namespace hark::layers {
+
+namespace {
+
+/** A stream's queue on the other side beyond which received DATA is not consumed yet. */
+constexpr std::size_t backlog_limit = 1 << 20;
+
+constexpr std::uint32_t no_error = 0x0;
+constexpr std::uint32_t internal_error = 0x2;
+constexpr std::uint32_t cancel_code = 0x8;
+
+std::string error_code_name(std::uint32_t code) {
+  static constexpr const char* names[] = {
+      "NO_ERROR",       "PROTOCOL_ERROR", "INTERNAL_ERROR",     "FLOW_CONTROL_ERROR",
+      "SETTINGS_TIMEOUT", "STREAM_CLOSED", "FRAME_SIZE_ERROR",  "REFUSED_STREAM",
+      "CANCEL",         "COMPRESSION_ERROR", "CONNECT_ERROR",   "ENHANCE_YOUR_CALM",
+      "INADEQUATE_SECURITY", "HTTP_1_1_REQUIRED"};
+  return code < std::size(names) ? names[code] : "0x" + std::to_string(code);
+}
+
+proxy_metrics::protocol protocol_of(const client_connection& c) {
+  return c.tls ? proxy_metrics::https2 : proxy_metrics::http2;
+}
+
+}  // namespace
+
+http2_stream::http2_stream(http2_layer& layer, std::int32_t id, const exchange_target& t,
+                           h2_request request, capture::header_list fields, bool end_stream)
+    : layer_(layer),
+      id_(id),
+      ex_(layer.connection(), t, protocol_of(layer.connection())),
+      request_(std::move(request)),
+      fields_(std::move(fields)),
+      request_ended_(end_stream),
+      upstream_deadline_(layer.connection().dog),
+      wake_(layer.connection().socket.get_executor()) {
+  ex_.flow().http2 = capture::http2_ref{layer.connection_id(), static_cast<std::uint32_t>(id)};
+  ex_.flow().is_websocket = request_.method == "CONNECT" && request_.protocol == "websocket";
+  ex_.request_head(h2_request_head(request_, fields_));
+  if (request_ended_) {
+    ex_.request_end({});
+  }
+}
+
+http2_stream::~http2_stream() {
+  if (up_ && up_id_ > 0) {
+    up_->detach(up_id_);
+  }
+}
+
+void http2_stream::start() {
+  if (auto up = layer_.shared_upstream()) {
+    open_h2(up);
+    return;
+  }
+  task_running_ = true;
+  layer_.task_started();
+  asio::co_spawn(wake_.get_executor(), relay_h1(this), asio::detached);
+}
+
+void http2_stream::open_h2(const std::shared_ptr<h2_upstream>& up) {
+  const auto asked_at = exchange::steady::now();
+  up_id_ = up->open_stream(h2_forwarded_fields(fields_), request_ended_, this);
+  if (up_id_ < 0) {
+    respond_failure(errc::upstream_reset, "hark: the origin's HTTP/2 connection refused a stream");
+    return;
+  }
+  up_ = up;
+  acquired_upstream a;
+  ex_.upstream_acquired(a, asked_at, "HTTP/2");
+  ex_.flow().remote_addr = capture::to_net_address(up->remote());
+  ex_.flow().upstream_http2 =
+      capture::http2_ref{up->connection_id(), static_cast<std::uint32_t>(up_id_)};
+  ex_.request_sending();
+  if (request_ended_) {
+    ex_.request_sent();
+  }
+}
+
+void http2_stream::respond_failure(errc code, const std::string& message) {
+  auto& client = layer_.client();
+  if (!ex_.response_started()) {
+    const auto a = answer_for(code, message);
+    const capture::header_list fields{{":status", std::to_string(a.status)},
+                                      {"content-type", "text/plain; charset=utf-8"},
+                                      {"content-length", std::to_string(a.body.size())},
+                                      {"x-hark-error", std::string(to_string(code))}};
+    if (client.submit_response(id_, fields, false)) {
+      client.submit_data(id_, a.body, true);
+    }
+  } else {
+    client.submit_rst(id_, internal_error);
+  }
+  layer_.wake();
+  ex_.finish(make_error(code, message));
+}
+
+void http2_stream::on_client_data(h2::data_event& e) {
+  ex_.request_body(e.bytes);
+  if (e.end_stream) {
+    request_ended_ = true;
+    ex_.request_end({});
+  }
+  if (up_) {
+    up_->send_data(up_id_, e.bytes, e.end_stream);
+    if (e.end_stream) {
+      ex_.request_done_at(exchange::steady::now());
+    }
+    owed_client_ += e.bytes.size();
+    release_client_window();
+    return;
+  }
+  if (task_running_) {
+    body_queue_ += e.bytes;  // bounded by the stream window: consumed once written upstream
+    owed_client_ += e.bytes.size();
+    wake_task();
+    return;
+  }
+  layer_.client().consume(id_, e.bytes.size());  // nobody to give them to
+}
+
+void http2_stream::on_client_trailers(h2::headers_event& e) {
+  request_ended_ = true;
+  ex_.request_end(e.fields);
+  if (up_) {
+    up_->send_trailers(up_id_, h2_forwarded_fields(e.fields));
+  } else {
+    request_trailers_ = std::move(e.fields);
+    wake_task();
+  }
+}
+
+void http2_stream::on_client_closed(std::uint32_t code) {
+  client_closed_ = true;
+  if (!ex_.finished()) {
+    if (code == no_error && ex_.response_started()) {
+      ex_.finish();
+    } else {
+      ex_.finish(make_error(errc::client_reset,
+                            "hark: the client reset the stream (" + error_code_name(code) + ")"));
+    }
+  }
+  if (up_ && up_id_ > 0) {
+    up_->reset(up_id_, code == no_error ? cancel_code : code);
+    up_->detach(up_id_);
+    up_.reset();
+    up_id_ = 0;
+  }
+  cancel();
+}
+
+void http2_stream::release_client_window() {
+  if (owed_client_ == 0 || (up_ && up_->queued(up_id_) > backlog_limit)) {
+    return;
+  }
+  layer_.client().consume(id_, owed_client_);
+  owed_client_ = 0;
+  layer_.wake();
+}
+
+void http2_stream::on_client_writable() {
+  if (owed_upstream_ > 0 && layer_.client().queued(id_) <= backlog_limit) {
+    if (up_) {
+      up_->consume(up_id_, owed_upstream_);
+    }
+    owed_upstream_ = 0;
+  }
+  wake_task();
+}
+
+void http2_stream::cancel() {
+  cancelled_ = true;
+  if (h1_ != nullptr) {
+    boost::system::error_code ignored;
+    h1_->io().socket().close(ignored);
+  }
+  wake_task();
+}
+
+void http2_stream::on_upstream_headers(h2::headers_event& e) {
+  auto& client = layer_.client();
+  switch (e.kind) {
+    case h2::head_kind::informational:
+      client.submit_response(id_, h2_forwarded_fields(e.fields), false);
+      break;
+    case h2::head_kind::response:
+      ex_.response_head(h2_response_head(e.fields));
+      client.submit_response(id_, h2_forwarded_fields(e.fields), e.end_stream);
+      if (e.end_stream) {
+        ex_.response_end({});
+      }
+      break;
+    case h2::head_kind::trailers:
+      ex_.response_end(e.fields);
+      client.submit_trailers(id_, h2_forwarded_fields(e.fields));
+      break;
+    case h2::head_kind::request:
+    case h2::head_kind::push_promise:
+      break;  // push is not enabled towards origins
+  }
+  layer_.wake();
+}
+
+void http2_stream::on_upstream_data(h2::data_event& e) {
+  ex_.response_body(e.bytes);
+  auto& client = layer_.client();
+  client.submit_data(id_, e.bytes, e.end_stream);
+  if (e.end_stream) {
+    ex_.response_end({});
+  }
+  layer_.connection().services.metrics.response_body_bytes.fetch_add(e.bytes.size(),
+                                                                    std::memory_order_relaxed);
+  if (client.queued(id_) <= backlog_limit) {
+    up_->consume(up_id_, e.bytes.size());
+  } else {
+    owed_upstream_ += e.bytes.size();
+  }
+  layer_.wake();
+}
+
+void http2_stream::on_upstream_closed(std::uint32_t error_code, bool reset_by_peer) {
+  up_.reset();
+  up_id_ = 0;
+  if (error_code == no_error) {
+    ex_.finish();
+    return;
+  }
+  const auto message = "hark: " + net::upstream_key(ex_.target().host, ex_.target().port) +
+                       (reset_by_peer ? " reset the stream (" : " closed the connection (") +
+                       error_code_name(error_code) + ")";
+  if (!ex_.response_started()) {
+    respond_failure(errc::upstream_reset, message);
+    return;
+  }
+  // RST_STREAM is propagated with the origin's code (SPEC §4).
+  layer_.client().submit_rst(id_, error_code);
+  layer_.wake();
+  ex_.finish(make_error(errc::upstream_reset, message));
+}
+
+void http2_stream::on_upstream_writable() {
+  release_client_window();
+}
+
+}  // namespace hark::layers

@@ -1,0 +1,87 @@
+#pragma once
+// http2_stream: one client HTTP/2 stream, one exchange (private to src/layers). Relays the
+// request to its upstream and the response back, with back-pressure both ways: received DATA
+// is consume()d on one side only once the other side's queue for the stream is short, so a slow
+// reader slows its own stream and memory stays bounded.
+//
+//   request head ─► upstream chosen ─┬─ h2_upstream stream (events through the handler)
+//                                    └─ HTTP/1.1 connection (relay_h1, a coroutine of its own)
+//   either side's end / reset / failure ─► exchange finished ─► the layer drops the stream
+
+#include "exchange.hpp"
+#include "h2_upstream.hpp"
+#include "http2_heads.hpp"
+
+#include "hark/layers/http1_parser.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+
+namespace hark::layers {
+
+class http2_layer;
+
+class http2_stream final : public h2_upstream::handler {
+ public:
+  http2_stream(http2_layer& layer, std::int32_t id, const exchange_target& t, h2_request request,
+               capture::header_list fields, bool end_stream);
+  ~http2_stream();
+  http2_stream(const http2_stream&) = delete;
+  http2_stream& operator=(const http2_stream&) = delete;
+
+  /** Picks the upstream and starts relaying. */
+  void start();
+
+  // ---- client-side events (from the layer) ----
+  void on_client_data(h2::data_event& e);
+  void on_client_trailers(h2::headers_event& e);
+  void on_client_closed(std::uint32_t code);
+  /** The client session sent what it had queued: held-back upstream DATA may be consumed. */
+  void on_client_writable();
+  /** The connection ends: stop relaying. */
+  void cancel();
+  /** The client stream closed and nothing of this stream runs any more. */
+  bool finished() const noexcept { return client_closed_ && !task_running_; }
+
+  // ---- h2_upstream::handler ----
+  void on_upstream_headers(h2::headers_event& e) override;
+  void on_upstream_data(h2::data_event& e) override;
+  void on_upstream_closed(std::uint32_t error_code, bool reset_by_peer) override;
+  void on_upstream_writable() override;
+
+ private:
+  static asio::awaitable<void> relay_h1(http2_stream* self);
+  asio::awaitable<void> run_h1();
+  asio::awaitable<void> send_h1_body(net::upstream_connection& up, bool chunked);
+  asio::awaitable<void> relay_h1_response(net::upstream_connection& up);
+  asio::awaitable<bool> read_h1_head(net::upstream_connection& up,
+                                     std::optional<http1::response_parser>& rp);
+  asio::awaitable<bool> relay_h1_body(net::upstream_connection& up, http1::response_parser& rp);
+  asio::awaitable<void> wait();
+  void open_h2(const std::shared_ptr<h2_upstream>& up);
+  void respond_failure(errc code, const std::string& message);
+  void release_client_window();
+  void wake_task() { wake_.cancel(); }
+
+  http2_layer& layer_;
+  std::int32_t id_;
+  exchange ex_;
+  h2_request request_;
+  capture::header_list fields_;
+  bool request_ended_;
+  bool client_closed_ = false;
+  bool task_running_ = false;
+  bool cancelled_ = false;
+  std::shared_ptr<h2_upstream> up_;  ///< the HTTP/2 upstream while its stream is open
+  std::int32_t up_id_ = 0;
+  std::size_t owed_client_ = 0;    ///< received client DATA not consume()d yet
+  std::size_t owed_upstream_ = 0;  ///< received upstream DATA not consume()d yet
+  // The HTTP/1.1 path: the request body waiting to be written upstream.
+  std::string body_queue_;
+  capture::header_list request_trailers_;
+  net::watchdog::deadline upstream_deadline_;
+  net::upstream_connection* h1_ = nullptr;  ///< the HTTP/1.1 upstream while relay_h1 runs
+  net::byte_buffer h1_buf_;                 ///< its bytes read and not parsed yet
+  asio::steady_timer wake_;
+};
+
+}  // namespace hark::layers

@@ -1,0 +1,184 @@
+"""HTTP/2 through Hark (SPEC §4): h2 on both sides of an intercepted connection with real
+clients (curl, Node's http2) and a real Node HTTP/2 origin; h2c prior knowledge inside CONNECT
+translated to an HTTP/1.1 origin; trailers, RST_STREAM both ways, 100 concurrent streams on one
+connection, a large download, and an h1-only client meeting an h2-only origin."""
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import time
+import unittest
+
+from harklib import (HttpOrigin, clean_env, curl, missing, shared_test_pki, start_hark)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PEER = os.path.join(HERE, "h2_peer.js")
+
+
+class NodeOrigin:
+    """h2_peer.js origin: a TLS HTTP/2 origin on a free port."""
+
+    def __init__(self, cert, key, h2only=False):
+        args = ["node", PEER, "origin", cert, key] + (["h2only"] if h2only else [])
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     env=clean_env(), text=True)
+        self.port = json.loads(self.proc.stdout.readline())["port"]
+
+    def events(self):
+        """The event lines printed so far (non-blocking is not needed: read after close)."""
+        self.proc.terminate()
+        out, _ = self.proc.communicate(timeout=10)
+        return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def pattern_sha256(n):
+    chunk = bytes(i % 251 for i in range(65536))
+    h = hashlib.sha256()
+    while n > 0:
+        piece = chunk[:min(n, len(chunk))]
+        h.update(piece)
+        n -= len(piece)
+    return h.hexdigest()
+
+
+class Http2Test(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        for tool in ("node", "curl"):
+            if shutil.which(tool) is None:
+                raise missing(tool + " is not installed")
+        cls.pki = shared_test_pki()
+        cls.origin = NodeOrigin(cls.pki.localhost_pem, cls.pki.localhost_key)
+        cls.addClassCleanup(cls.origin.close)
+        cls.hark = start_hark(["--upstream-ca", cls.pki.ca_pem])
+        cls.addClassCleanup(cls.hark.kill9)
+        cls.ca = os.path.join(cls.hark.data_dir, "ca", "ca.pem")
+
+    def node_client(self, plan, origin_port=None):
+        port = origin_port or self.origin.port
+        result = subprocess.run(["node", PEER, "client", str(self.hark.proxy_port),
+                                 "localhost:%d" % port, self.ca, json.dumps(plan)],
+                                capture_output=True, text=True, timeout=120, env=clean_env())
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        return json.loads(result.stdout)
+
+    def entry(self, url, timeout=5.0):
+        """The newest entry with exactly this URL (the session holds hundreds of entries)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for e in self.hark.entries(query="order=desc&limit=1000"):
+                if e["url"] == url:
+                    return e
+            if time.monotonic() > deadline:
+                raise AssertionError("no entry for " + url)
+            time.sleep(0.05)
+
+    def test_curl_http2_is_h2_on_both_sides_and_recorded_as_http2(self):
+        url = "https://localhost:%d/echo?curl" % self.origin.port
+        result = curl(["--http2", "--cacert", self.ca, "-w", " %{http_version}", url],
+                      self.hark.proxy_port)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertTrue(result.stdout.startswith(b"GET /echo?curl 0 "), result.stdout)
+        self.assertTrue(result.stdout.endswith(b" 2"), result.stdout)
+        e = self.entry(url)
+        self.assertEqual(e["httpVersion"], "HTTP/2")
+        self.assertEqual(e["upstreamHttpVersion"], "HTTP/2")
+        self.assertEqual(e["request"]["headers"][0], [":method", "GET"])
+        self.assertEqual([h[0] for h in e["request"]["headers"][:4]],
+                         [":method", ":path", ":scheme", ":authority"])
+        self.assertEqual(e["response"]["headers"][0], [":status", "200"])
+        self.assertEqual(e["response"]["statusCode"], 200)
+        self.assertEqual(e["http2"]["streamId"], 1)
+        self.assertTrue(e["http2"]["connectionId"])
+        self.assertTrue(e["upstreamHttp2"]["connectionId"])
+        self.assertNotEqual(e["upstreamHttp2"]["connectionId"], e["http2"]["connectionId"])
+        self.assertIsNone(e["error"])
+
+    def test_hundred_concurrent_streams_on_one_connection(self):
+        plan = [{"path": "/echo?many=%d" % i, "method": "POST", "body": i * 10} for i in range(100)]
+        out = self.node_client(plan)
+        self.assertEqual(out["alpn"], "h2")
+        bodies = set()
+        for r in out["results"]:
+            self.assertEqual(r["status"], 200, r)
+            self.assertIsNone(r["error"], r)
+            bodies.add(r["sha256"])
+        self.assertEqual(len(bodies), 100)  # each stream got its own answer
+        entries = self.hark.wait_for_entries(100, query="q=many&limit=1000")
+        mine = [e for e in entries if "many=" in e["url"]]
+        self.assertEqual(len(mine), 100)
+        self.assertEqual(len({e["http2"]["connectionId"] for e in mine}), 1)
+        self.assertEqual(len({e["http2"]["streamId"] for e in mine}), 100)
+        by_path = {e["request"]["path"]: e for e in mine}
+        self.assertEqual(by_path["/echo?many=7"]["request"]["bodySize"], 70)
+
+    def test_trailers_are_relayed_and_recorded(self):
+        out = self.node_client([{"path": "/trailers"}])
+        r = out["results"][0]
+        self.assertEqual(r["status"], 200)
+        self.assertEqual(r["trailers"], {"grpc-status": "0", "grpc-message": "ok"})
+        e = self.entry("https://localhost:%d/trailers" % self.origin.port)
+        self.assertEqual(e["response"]["trailers"], [["grpc-status", "0"], ["grpc-message", "ok"]])
+
+    def test_origin_reset_reaches_the_client_with_its_code(self):
+        out = self.node_client([{"path": "/reset?code=11"}])
+        r = out["results"][0]
+        self.assertEqual(r["rstCode"], 11)  # ENHANCE_YOUR_CALM, as the origin sent it
+        e = self.entry("https://localhost:%d/reset?code=11" % self.origin.port)
+        self.assertEqual(e["error"]["code"], "upstream_reset")
+        self.assertIn("ENHANCE_YOUR_CALM", e["error"]["message"])
+
+    def test_client_reset_reaches_the_origin(self):
+        origin = NodeOrigin(self.pki.localhost_pem, self.pki.localhost_key)
+        self.addCleanup(origin.close)
+        out = self.node_client([{"path": "/slow", "cancelAfterMs": 300}], origin.port)
+        self.assertEqual(out["results"][0]["rstCode"], 8)
+        e = self.entry("https://localhost:%d/slow" % origin.port)
+        self.assertEqual(e["error"]["code"], "client_reset")
+        self.assertIn({"reset": "/slow", "code": 8}, origin.events())
+
+    def test_large_download_streams_intact(self):
+        size = 64 << 20
+        out = self.node_client([{"path": "/bytes?n=%d" % size}])
+        r = out["results"][0]
+        self.assertEqual(r["bodyLength"], size)
+        self.assertEqual(r["sha256"], pattern_sha256(size))
+
+    def test_h2c_prior_knowledge_inside_connect_is_translated_to_http11(self):
+        origin = HttpOrigin()
+        self.addCleanup(origin.close)
+        url = origin.url("/hello?case=h2c")
+        result = curl(["-p", "--http2-prior-knowledge", "-w", " %{http_version}", url],
+                      self.hark.proxy_port)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertTrue(result.stdout.endswith(b" 2"), result.stdout)
+        e = self.entry(url)
+        self.assertEqual(e["httpVersion"], "HTTP/2")
+        self.assertEqual(e["upstreamHttpVersion"], "HTTP/1.1")
+        self.assertIsNone(e["upstreamHttp2"])
+        method, path, headers, _, _ = origin.requests[-1]
+        self.assertEqual((method, path), ("GET", "/hello?case=h2c"))
+        self.assertEqual(dict(headers).get("Host"), "127.0.0.1:%d" % origin.port)
+
+    def test_http11_only_client_and_h2_only_origin_get_a_clear_502(self):
+        origin = NodeOrigin(self.pki.localhost_pem, self.pki.localhost_key, h2only=True)
+        self.addCleanup(origin.close)
+        url = "https://localhost:%d/echo" % origin.port
+        result = curl(["--http1.1", "--cacert", self.ca, "-w", " %{http_code}", url],
+                      self.hark.proxy_port)
+        self.assertTrue(result.stdout.endswith(b" 502"), result.stdout)
+        self.assertIn(b"accepts none of the protocols the client offered (http/1.1)",
+                      result.stdout)
+        e = self.entry(url)
+        self.assertEqual(e["error"]["code"], "alpn_mismatch")
+
+
+if __name__ == "__main__":
+    unittest.main()
