@@ -4,7 +4,8 @@ abrupt closes. Correct clients keep getting correct answers within 1 s at p99; a
 daemon's descriptors, threads and memory are back to where they were.
 
 HARK_STRESS_CONNECTIONS sets the number of concurrent connections (default 400, the short form
-the test command runs; docs/performance.md has figures); HARK_STRESS_DEBUG=1 prints the daemon's sockets after the load."""
+the test command runs; docs/performance.md has figures); HARK_STRESS_DEBUG=1 prints the
+daemon's sockets after the load."""
 
 import asyncio
 import collections
