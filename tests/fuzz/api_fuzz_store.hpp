@@ -6,6 +6,7 @@
 
 #include "hark/api/router.hpp"
 #include "hark/capture/recording_state.hpp"
+#include "hark/capture/tls_registry.hpp"
 #include "hark/store/catalog.hpp"
 #include "hark/store/database.hpp"
 
@@ -13,6 +14,7 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -52,6 +54,7 @@ class api_store {
       db_.emplace(dir_ / "hark.db");
       catalog_.emplace(*db_);
       ctx_.emplace(api::context{*catalog_, recording_});
+      ctx_->tls = &tls_;
     }
     return *ctx_;
   }
@@ -65,9 +68,13 @@ class api_store {
     req.body() = std::move(body);
     req.prepare_payload();
     api::response res = api::handle(context(), req);
-    check(res.result_int() >= 200 && res.result_int() < 500);
-    if (res[http::field::content_type].starts_with("application/json") && !res.body().empty()) {
-      check(!nlohmann::json::parse(res.body(), nullptr, false).is_discarded());
+    const bool json_ok =
+        !res[http::field::content_type].starts_with("application/json") || res.body().empty() ||
+        !nlohmann::json::parse(res.body(), nullptr, false).is_discarded();
+    if (res.result_int() < 200 || res.result_int() >= 500 || !json_ok) {
+      std::fprintf(stderr, "%s %s -> %d %s\n", std::string(to_string(method)).c_str(),
+                   target.c_str(), res.result_int(), res.body().substr(0, 300).c_str());
+      std::abort();
     }
     return res;
   }
@@ -81,6 +88,7 @@ class api_store {
 
   std::filesystem::path dir_;
   capture::recording_state recording_;
+  capture::tls_registry tls_{1000, nullptr};  // passthrough patterns, as the daemon has
   std::optional<store::database> db_;
   std::optional<store::catalog> catalog_;
   std::optional<api::context> ctx_;
