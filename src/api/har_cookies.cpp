@@ -4,6 +4,7 @@
 
 #include <boost/beast/core/string.hpp>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <chrono>
@@ -11,7 +12,15 @@
 namespace hark::api::har {
 namespace {
 
-using boost::beast::iequals;
+/** ASCII case-insensitive equality. Not boost::beast::iequals: Boost 1.81's reads one byte past
+ *  both strings when they differ in case at the last one (found by hark_time_fuzz: a cookie
+ *  date ending in a month name, a heap-buffer-overflow read). */
+bool iequals(std::string_view a, std::string_view b) {
+  const auto lower = [](unsigned char c) { return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c; };
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [&](char x, char y) {
+           return lower(static_cast<unsigned char>(x)) == lower(static_cast<unsigned char>(y));
+         });
+}
 
 std::string_view trim(std::string_view s) {
   const auto first = s.find_first_not_of(" \t");

@@ -68,9 +68,9 @@ class api_store {
     req.body() = std::move(body);
     req.prepare_payload();
     api::response res = api::handle(context(), req);
-    const bool json_ok =
-        !res[http::field::content_type].starts_with("application/json") || res.body().empty() ||
-        !nlohmann::json::parse(res.body(), nullptr, false).is_discarded();
+    const bool json_ok = !res[http::field::content_type].starts_with("application/json") ||
+                         res.body().empty() ||
+                         !nlohmann::json::parse(res.body(), nullptr, false).is_discarded();
     if (res.result_int() < 200 || res.result_int() >= 500 || !json_ok) {
       std::fprintf(stderr, "%s %s -> %d %s\n", std::string(to_string(method)).c_str(),
                    target.c_str(), res.result_int(), res.body().substr(0, 300).c_str());

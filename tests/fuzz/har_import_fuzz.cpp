@@ -1,7 +1,8 @@
 // libFuzzer target for HAR import (POST /api/har/import): the document is parsed, each entry
 // read into a record (src/api/har_read.cpp) and the records stored, over a real store.
 //
-//   ./tests/fuzz/hark_har_import_fuzz -max_total_time=60 -dict=../../tests/fuzz/har_import.dict corpus/
+//   ./tests/fuzz/hark_har_import_fuzz -max_total_time=60 -dict=../../tests/fuzz/har_import.dict
+//   corpus/
 //
 // Invariants beyond "no crash, no sanitizer report": the answer is 200 or a 400 saying why
 // (never a 5xx); a 200 accounts for every entry (imported + errors = total) and its session
@@ -28,10 +29,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto imported = answer.at("imported").get<std::size_t>();
   const auto total = answer.at("total").get<std::size_t>();
   check(imported + answer.at("errors").size() == total);
-  const auto listed = store.send(http::verb::get,
-                                 "/api/sessions/" + answer.at("sessionId").get<std::string>() +
-                                     "/entries?limit=1",
-                                 {});
+  const auto listed = store.send(
+      http::verb::get,
+      "/api/sessions/" + answer.at("sessionId").get<std::string>() + "/entries?limit=1", {});
   check(listed.result() == http::status::ok);
   check(json::parse(listed.body()).at("total").get<std::size_t>() == imported);
   return 0;

@@ -1,7 +1,8 @@
 // libFuzzer target for the HTTP/1 message parser (src/layers/http1_parser.cpp): request and
 // response heads, bodies and trailers, as a client or an upstream may send them.
 //
-//   ./tests/fuzz/hark_http1_head_fuzz -max_total_time=60 -dict=../../tests/fuzz/http1_head.dict corpus/
+//   ./tests/fuzz/hark_http1_head_fuzz -max_total_time=60 -dict=../../tests/fuzz/http1_head.dict
+//   corpus/
 //
 // The first input byte chooses request or response (and HEAD semantics) and how the rest is cut
 // into reads; the rest is the byte stream. Invariants beyond "no crash, no sanitizer report":
@@ -56,8 +57,8 @@ outcome parse(std::string_view input, std::size_t step, bool head_response) {
   std::string pending;
   std::size_t offset = 0;
   while (!parser.is_done()) {
-    const std::size_t take = step == 0 ? input.size() - offset
-                                       : std::min(step, input.size() - offset);
+    const std::size_t take =
+        step == 0 ? input.size() - offset : std::min(step, input.size() - offset);
     pending.append(input.substr(offset, take));
     offset += take;
     boost::system::error_code ec;
@@ -102,10 +103,10 @@ bool same(const outcome& a, const outcome& b) {
   if (a.failed || b.failed) {
     return a.failed == b.failed;
   }
-  return a.head_done == b.head_done && a.done == b.done && a.head.method == b.head.method && a.head.target == b.head.target &&
-         a.head.status == b.head.status && a.head.reason == b.head.reason &&
-         a.head.version == b.head.version && a.head.fields == b.head.fields &&
-         a.body == b.body && a.trailers == b.trailers;
+  return a.head_done == b.head_done && a.done == b.done && a.head.method == b.head.method &&
+         a.head.target == b.head.target && a.head.status == b.head.status &&
+         a.head.reason == b.head.reason && a.head.version == b.head.version &&
+         a.head.fields == b.head.fields && a.body == b.body && a.trailers == b.trailers;
 }
 
 void check_smuggling_rules(const hark::capture::http_head& head) {
@@ -129,8 +130,8 @@ void check_smuggling_rules(const hark::capture::http_head& head) {
   check(!(transfer_encoding && content_lengths > 0));
   if (transfer_encoding) {
     const auto comma = last_coding.rfind(',');
-    std::string_view coding = comma == std::string_view::npos ? last_coding
-                                                              : last_coding.substr(comma + 1);
+    std::string_view coding =
+        comma == std::string_view::npos ? last_coding : last_coding.substr(comma + 1);
     while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t')) {
       coding.remove_prefix(1);
     }

@@ -39,9 +39,7 @@ void check_time(std::string_view text) {
   const std::string printed = hark::timefmt::iso8601_from_us(*us);
   const auto again = hark::timefmt::parse_time_us(printed);
   check(again.has_value());
-  const auto floor_ms = [](std::int64_t v) {
-    return v >= 0 ? v / 1000 : (v - 999) / 1000;
-  };
+  const auto floor_ms = [](std::int64_t v) { return v >= 0 ? v / 1000 : (v - 999) / 1000; };
   check(floor_ms(*again) == floor_ms(*us));
 }
 
