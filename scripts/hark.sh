@@ -22,13 +22,19 @@ DEBIAN_PACKAGES="build-essential cmake ninja-build ccache pkg-config git ca-cert
   libboost1.81-dev libboost-url1.81-dev libssl-dev libnghttp2-dev nlohmann-json3-dev
   libsqlite3-dev libspdlog-dev libgtest-dev libgmock-dev libcli11-dev libtomlplusplus-dev
   libsystemd-dev libbenchmark-dev zlib1g-dev libbrotli-dev libzstd-dev
-  python3 curl sqlite3 openssl nghttp2-client clang-14 libclang-rt-14-dev"
+  python3 curl sqlite3 openssl nghttp2-client clang-14 libclang-rt-14-dev chromium"
 
 # The npm packages the integration tests use (tests/integration): the JA3/JA4 reference the
 # fingerprint cross-check compares Hark with, and the HAR 1.2 schema validator every HAR export
 # is checked with.
 JA_REFERENCE_PACKAGE="read-tls-client-hello@2.0.0"
 HAR_VALIDATOR_PACKAGE="har-validator@5.1.5"
+# WebSocket client and origin of tests/integration/test_websocket.py (ws_peer.js).
+WS_PACKAGE="ws@8.18.3"
+# Drives Debian's chromium in test_websocket.py (a browser's wss:// through Hark).
+PUPPETEER_PACKAGE="puppeteer-core@24.43.1"
+# The real gRPC client and server of the HTTP/2 integration test (grpc_peer.js).
+GRPC_PACKAGE="@grpc/grpc-js@1.14.7"
 
 log() { printf 'hark.sh: %s\n' "$*" >&2; }
 
@@ -85,19 +91,22 @@ cmd_deps() {
 # uses nothing newer than 18 has (crypto.createHash, streams), and test_ja4_reference.py runs
 # it on 18 in CI; --engine-strict=false keeps npm from refusing it there.
 npm_deps() {
-  local dir="$ROOT/tests/integration" packages=("$HAR_VALIDATOR_PACKAGE" "$JA_REFERENCE_PACKAGE")
+  local dir="$ROOT/tests/integration" packages=("$HAR_VALIDATOR_PACKAGE" "$JA_REFERENCE_PACKAGE"
+    "$WS_PACKAGE" "$PUPPETEER_PACKAGE" "$GRPC_PACKAGE")
   if ! command -v npm >/dev/null 2>&1; then
-    log "deps: npm missing, JA4 cross-check and HAR validation skipped"
+    log "deps: npm missing, JA4 cross-check, HAR validation and WebSocket tests skipped"
     return 0
   fi
-  if [ -d "$dir/node_modules/har-validator" ] && [ -d "$dir/node_modules/read-tls-client-hello" ]; then
+  if [ -d "$dir/node_modules/har-validator" ] && [ -d "$dir/node_modules/read-tls-client-hello" ] &&
+    [ -d "$dir/node_modules/ws" ] && [ -d "$dir/node_modules/puppeteer-core" ] &&
+    [ -d "$dir/node_modules/@grpc/grpc-js" ]; then
     return 0
   fi
   log "deps: npm install ${packages[*]}"
   # All in one call: `npm install --no-save` removes packages it was not asked for.
   npm install --no-save --no-audit --no-fund --engine-strict=false --prefix "$dir" \
     "${packages[@]}" >/dev/null ||
-    log "deps: npm install failed, JA4 cross-check and HAR validation skipped"
+    log "deps: npm install failed, JA4 cross-check, HAR validation and WebSocket tests skipped"
 }
 
 # build_dir FLAVOR -> prints build/FLAVOR
@@ -167,8 +176,8 @@ run_tsan() {
 }
 
 # The libFuzzer targets of tests/fuzz that the test command runs, HARK_FUZZ_SECONDS each.
-FUZZ_TARGETS="hark_client_hello_fuzz hark_h2_session_fuzz hark_http1_head_fuzz
-  hark_har_import_fuzz hark_api_json_fuzz hark_time_fuzz"
+FUZZ_TARGETS="hark_client_hello_fuzz hark_h2_session_fuzz hark_ws_frame_fuzz hark_h2_frame_log_fuzz
+  hark_http1_head_fuzz hark_har_import_fuzz hark_api_json_fuzz hark_time_fuzz"
 
 # A short libFuzzer run of every target in FUZZ_TARGETS, built with clang in build/fuzz. Each
 # target keeps its corpus in build/fuzz/corpus/<target>, so a second run starts where one ended.
@@ -182,7 +191,7 @@ run_fuzz() {
   log "fuzz: building $dir"
   # The I/O modules (net, layers) are left out of hark_core here: no fuzz target needs them.
   local fuzz_args=(-G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14
-    -DHARK_FUZZ=ON "-DHARK_MODULES=core;capture;store;api;tls;h2" -DHARK_BUILD_APP=OFF
+    -DHARK_FUZZ=ON "-DHARK_MODULES=core;capture;store;api;tls;h2;ws" -DHARK_BUILD_APP=OFF
     -DHARK_BUILD_BENCH=OFF)
   if command -v ccache >/dev/null 2>&1; then
     fuzz_args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)

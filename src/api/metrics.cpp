@@ -74,6 +74,12 @@ void store_families(std::string& out, store::writer_stats& s) {
   family(out, "hark_store_entries_dropped_total", "counter",
          "Entries dropped (writer queue full, or a failed write).");
   sample(out, "hark_store_entries_dropped_total", "", s.entries_dropped.load());
+  family(out, "hark_store_ws_messages_written_total", "counter",
+         "WebSocket messages committed to the store.");
+  sample(out, "hark_store_ws_messages_written_total", "", s.ws_messages_written.load());
+  family(out, "hark_store_ws_messages_dropped_total", "counter",
+         "WebSocket messages dropped (writer queue full, entry not stored, or a failed write).");
+  sample(out, "hark_store_ws_messages_dropped_total", "", s.ws_messages_dropped.load());
   family(out, "hark_store_last_write_seconds", "gauge", "Duration of the last write transaction.");
   out.append("hark_store_last_write_seconds ")
       .append(std::to_string(static_cast<double>(s.last_batch_us.load()) / 1e6))

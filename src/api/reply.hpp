@@ -112,6 +112,16 @@ response get_tls_failures(call& c);
 response get_tls_connection(call& c);
 /** GET /api/tls/:connectionId's object (also JSON-RPC tls/get_connection's result). */
 ojson tls_connection_json(const capture::tls_connection_log& log);
+/** GET /api/http2/:connectionId: the stream ids, ascending, 0 included (http2.cpp). */
+response get_http2_connection(call& c);
+/** GET /api/http2/:connectionId/streams/:streamId: the stream's frames as Http2Event objects. */
+response get_http2_stream(call& c);
+/** The JSON array of a connection's stream ids; nullopt when the connection has no log. */
+std::optional<std::string> http2_stream_ids_json(context& ctx, const std::string& connection_id);
+/** The JSON array of a stream's Http2Event objects; nullopt when the connection or the stream
+ *  has no frame logged. */
+std::optional<std::string> http2_stream_json(context& ctx, const std::string& connection_id,
+                                             std::uint32_t stream_id);
 response list_passthrough(call& c);
 response add_passthrough(call& c);
 response delete_passthrough(call& c);

@@ -65,6 +65,8 @@ constexpr std::array routes{
     make_route(verb::post, import_har, "har", "import"),
     make_route(verb::get, get_tls_failures, "tls", "failures"),
     make_route(verb::get, get_tls_connection, "tls", "*"),
+    make_route(verb::get, get_http2_connection, "http2", "*"),
+    make_route(verb::get, get_http2_stream, "http2", "*", "streams", "*"),
     make_route(verb::get, list_passthrough, "passthrough"),
     make_route(verb::post, add_passthrough, "passthrough"),
     make_route(verb::delete_, delete_passthrough, "passthrough", "*"),

@@ -387,19 +387,25 @@ outcome tls_get_connection(context& ctx, params_reader& p) {
   return log ? outcome(dump_json(tls_connection_json(*log))) : null_result();
 }
 
-// TODO(http2 capture): the two methods below validate their params and answer null because no
-// HTTP/2 frame log is recorded yet (SPEC §6.5): every connection id is unknown. Answer from the
-// catalog once that table exists, with GET /api/http2/:id…'s shapes.
+// The HTTP/2 frame log with GET /api/http2/:connectionId…'s shapes (http2.cpp).
 
-outcome http2_get_stream_ids(context& /*ctx*/, params_reader& p) {
-  p.string("connectionId");
-  return p.ok() ? null_result() : p.error();
+outcome http2_get_stream_ids(context& ctx, params_reader& p) {
+  const auto connection_id = p.string("connectionId");
+  if (!p.ok()) {
+    return p.error();
+  }
+  auto ids = http2_stream_ids_json(ctx, connection_id);
+  return ids ? outcome(std::move(*ids)) : null_result();
 }
 
-outcome http2_get_stream(context& /*ctx*/, params_reader& p) {
-  p.string("connectionId");
-  p.stream_id("streamId");
-  return p.ok() ? null_result() : p.error();
+outcome http2_get_stream(context& ctx, params_reader& p) {
+  const auto connection_id = p.string("connectionId");
+  const auto stream_id = p.stream_id("streamId");
+  if (!p.ok()) {
+    return p.error();
+  }
+  auto events = http2_stream_json(ctx, connection_id, *stream_id);
+  return events ? outcome(std::move(*events)) : null_result();
 }
 
 using method_fn = outcome (*)(context&, params_reader&);

@@ -1,6 +1,7 @@
 #include "hark/capture/recorder.hpp"
 
 #include "hark/core/ids.hpp"
+#include "hark/core/time.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -35,6 +36,13 @@ struct capture_state final : flow_state {
   entry_record record;
   std::uint64_t request_bytes = 0;
   std::uint64_t response_bytes = 0;
+};
+
+/** What an upgraded flow keeps after its entry is submitted: where its messages go. */
+struct websocket_state final : flow_state {
+  std::string entry_id;
+  std::string session_id;
+  std::int64_t next_seq = 0;
 };
 
 capture_state* state_of(flow& f) {
@@ -86,6 +94,28 @@ void recorder::on_tls_connection(tls_connection_log& log) {
     log.session_id = std::move(*session);
   }
   queue_.submit_tls(tls_connection_log(log));
+}
+
+void recorder::on_h2_frames(h2_frame_batch& batch) {
+  // As for TLS logs: the session recording at the connection's first recorded batch keeps
+  // the whole log, so that one connection's frames never spread over two sessions.
+  if (batch.session_id.empty()) {
+    auto session = state_.target();
+    if (!session) {
+      return;
+    }
+    batch.session_id = std::move(*session);
+  }
+  h2_frame_batch out;
+  out.connection_id = batch.connection_id;
+  out.session_id = batch.session_id;
+  out.leg = batch.leg;
+  out.client_addr = batch.client_addr;
+  out.sequence = batch.sequence;
+  out.frame_count = batch.frame_count;
+  out.first_at = batch.first_at;
+  out.records = std::move(batch.records);  // the tap starts its next batch afresh
+  queue_.submit_h2(std::move(out));
 }
 
 void recorder::on_request_head(flow& f, const http_head& head) {
@@ -184,8 +214,36 @@ void recorder::on_flow_end(flow& f, const flow_outcome& outcome) {
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - f.started)
           .count();
   r.error = outcome.error;
+  if (f.is_websocket && !outcome.error) {
+    // The entry (request and 101) is complete; its messages follow it to the store one by one.
+    auto ws = std::make_unique<websocket_state>();
+    ws->entry_id = r.id;
+    ws->session_id = r.session_id;
+    queue_.submit(std::move(r));
+    f.sink_state = std::move(ws);
+    return;
+  }
   queue_.submit(std::move(r));
   f.sink_state.reset();
+}
+
+void recorder::on_ws_message(flow& f, ws::message&& m) {
+  auto* ws = dynamic_cast<websocket_state*>(f.sink_state.get());
+  if (ws == nullptr) {
+    return;  // the upgrade was not recorded
+  }
+  ws_message_record r;
+  r.entry_id = ws->entry_id;
+  r.session_id = ws->session_id;
+  r.seq = ws->next_seq++;
+  r.from_client = m.from == ws::side::client;
+  r.started_us = timefmt::unix_us(m.started);
+  r.ended_us = timefmt::unix_us(m.ended);
+  r.type = ws::type_name(m.type);
+  r.payload = std::move(m.payload);
+  r.truncated = m.truncated;
+  r.wire_bytes = m.wire_size;
+  queue_.submit_ws(std::move(r));
 }
 
 }  // namespace hark::capture

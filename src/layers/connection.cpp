@@ -7,6 +7,7 @@
 #include "tls_layer.hpp"
 #include "tls_origin.hpp"
 #include "tls_tap.hpp"
+#include "websocket_relay.hpp"
 
 #include "hark/core/ids.hpp"
 
@@ -44,7 +45,13 @@ asio::awaitable<void> run_layer(layer l, client_connection& c, connection_facts&
       co_await h2.run(f);
       co_return;
     }
-    case layer::websocket:  // after 101: relayed untouched until WebSocket frames are parsed
+    case layer::websocket: {
+      f.last = step::ended;
+      co_await relay_websocket(c.io(), c.buf, c.upgraded->io(), c.upstream_buf, c.services.sink,
+                               *c.upgraded_flow, c.upgraded_deflate,
+                               c.services.cfg.max_body_capture);
+      co_return;
+    }
     case layer::raw_relay: {
       raw_relay_layer relay(c);
       co_await relay.run(f);

@@ -16,6 +16,7 @@
 #include "hark/net/duplex.hpp"
 #include "hark/net/upstream.hpp"
 #include "hark/net/watchdog.hpp"
+#include "hark/ws/deflate.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -78,6 +79,10 @@ struct client_connection {
   capture::tls_details tls_details;    ///< carried by every entry of an intercepted connection
   std::unique_ptr<tls_origin> origin;  ///< the intercepted connection's upstream (tls_layer)
   std::optional<net::upstream_connection> upgraded;  ///< after a 101: the upstream half
+  /** After a 101 to WebSocket: the upgrade's flow (its entry's capture state) and the
+   *  permessage-deflate parameters of the 101, for the WebSocket layer. */
+  std::optional<capture::flow> upgraded_flow;
+  ws::deflate_params upgraded_deflate;
 };
 
 /** Copies bytes `from` → `to` until EOF or error (writing `pending` first); shuts down `to`'s

@@ -19,11 +19,13 @@ constexpr std::uint32_t cancel = 0x8;
 
 }  // namespace
 
-h2_upstream::h2_upstream(net::upstream_connection&& conn, const h2::settings& s)
+h2_upstream::h2_upstream(net::upstream_connection&& conn, const h2::settings& s,
+                         capture::flow_sink& sink)
     : conn_(std::move(conn)),
       session_(h2::role::client, s),
       wake_(conn_.io().socket().get_executor()),
-      id_(ids::new_ulid()) {}
+      id_(ids::new_ulid()),
+      tap_(sink, id_, capture::h2_leg::upstream) {}
 
 h2_upstream::~h2_upstream() = default;
 
@@ -39,6 +41,7 @@ asio::awaitable<void> h2_upstream::run(std::shared_ptr<h2_upstream> self) {
   }
   self->retired_ = true;
   self->fail_all(cancel);
+  self->tap_.flush();
   boost::system::error_code ignored;
   self->conn_.io().socket().close(ignored);
 }
@@ -50,7 +53,9 @@ asio::awaitable<void> h2_upstream::read_loop() {
     if (ec) {
       break;
     }
-    const auto r = session_.receive(std::string_view(buf.data(), n));
+    const std::string_view bytes(buf.data(), n);
+    tap_.received(bytes);
+    const auto r = session_.receive(bytes);
     dispatch();
     wake();
     if (!r.ok) {
@@ -73,6 +78,7 @@ asio::awaitable<void> h2_upstream::write_loop() {
     session_.consume_output(pending.size());
     dispatch();  // framing DATA may close streams
     if (!out_.empty()) {
+      tap_.sent(out_);
       auto [ec, n] = co_await conn_.io().write(asio::buffer(out_));
       if (ec) {
         break;
@@ -142,6 +148,9 @@ void h2_upstream::on_closed(std::int32_t id, std::uint32_t code, bool by_peer) {
   auto* h = it->second;
   handlers_.erase(it);
   h->on_upstream_closed(code, by_peer);
+  if (handlers_.empty()) {
+    tap_.publish();  // an idle shared connection's frames become visible now
+  }
 }
 
 void h2_upstream::on_goaway(const h2::goaway_event& e) {
@@ -207,8 +216,8 @@ void h2_upstream::detach(std::int32_t id) {
 }
 
 bool h2_upstream::has_capacity() const {
-  const auto limit =
-      std::min<std::uint32_t>(session_.remote_setting(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS), 256);
+  const auto limit = std::min<std::uint32_t>(
+      session_.remote_setting(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS), 256);
   return !retired_ && session_.open_streams() < limit;
 }
 

@@ -11,6 +11,7 @@
 
 #include "connection.hpp"
 
+#include "hark/h2/frame_tap.hpp"
 #include "hark/h2/session.hpp"
 
 #include <boost/asio/steady_timer.hpp>
@@ -40,7 +41,8 @@ class h2_upstream final : public net::shared_upstream,
     ~handler() = default;
   };
 
-  h2_upstream(net::upstream_connection&& conn, const h2::settings& s);
+  /** Takes over `conn` (TLS, ALPN h2); its frame log goes to `sink`, which must outlive it. */
+  h2_upstream(net::upstream_connection&& conn, const h2::settings& s, capture::flow_sink& sink);
   ~h2_upstream() override;
 
   /** Starts the reader and writer of `self` on its socket's executor. */
@@ -64,6 +66,7 @@ class h2_upstream final : public net::shared_upstream,
   bool retired() const override { return retired_; }
   bool idle() const override { return handlers_.empty(); }
   void close() override;
+  net::upstream_connection& connection() override { return conn_; }
 
  private:
   static asio::awaitable<void> run(std::shared_ptr<h2_upstream> self);
@@ -80,7 +83,8 @@ class h2_upstream final : public net::shared_upstream,
   h2::session session_;
   std::unordered_map<std::int32_t, handler*> handlers_;
   asio::steady_timer wake_;
-  std::string id_;  ///< ULID: the upstreamHttp2 connection id of its entries
+  std::string id_;     ///< ULID: the upstreamHttp2 connection id of its entries
+  h2::frame_tap tap_;  ///< the connection's frame log (SPEC §4)
   std::string out_;
   std::vector<std::int32_t> writable_;  ///< scratch of notify_writable()
   bool retired_ = false;

@@ -257,6 +257,9 @@ asio::awaitable<response_outcome> http1_exchange::relay_response() {
   http1::write_response_head(head_out_, head, upgraded, directive);
   if (upgraded) {
     ex_.flow().is_websocket = ex_.target().scheme.starts_with("ws");
+    if (ex_.flow().is_websocket) {
+      c_.upgraded_deflate = ws::negotiated_deflate(head.fields);
+    }
     out.upgraded = co_await c_.write(head_out_);
     ex_.response_end({});
     co_return out;
@@ -324,6 +327,9 @@ asio::awaitable<http1_next> http1_exchange::finish(response_outcome& out) {
   if (out.upgraded) {
     ex_.finish();
     c_.upgraded = std::move(up_);
+    if (ex_.flow().is_websocket) {
+      c_.upgraded_flow.emplace(std::move(ex_.flow()));  // its messages belong to its entry
+    }
     co_return ex_.flow().is_websocket ? http1_next::upgraded_websocket : http1_next::upgraded_other;
   }
   if (out.error && !ex_.response_started()) {

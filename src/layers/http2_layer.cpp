@@ -34,7 +34,8 @@ http2_layer::http2_layer(client_connection& c)
     : c_(c),
       session_(h2::role::server, h2::settings{}),
       wake_(c.socket.get_executor()),
-      id_(ids::new_ulid()) {}
+      id_(ids::new_ulid()),
+      tap_(c.services.sink, id_, capture::h2_leg::client, capture::to_net_address(c.info.client)) {}
 
 http2_layer::~http2_layer() = default;
 
@@ -45,12 +46,13 @@ asio::awaitable<void> http2_layer::run(connection_facts& facts) {
   }
   co_await (read_loop() && write_loop());
   co_await end_streams();
+  tap_.flush();
 }
 
 void http2_layer::adopt_eager_upstream() {
   upstream_key_ = c_.origin->pool_key();
   auto* conn = c_.origin->connection();
-  if (conn != nullptr && negotiated_h2(*conn)) {
+  if (conn != nullptr && !c_.origin->shares() && negotiated_h2(*conn)) {
     share_upstream(c_.origin->take_connection());
   }
 }
@@ -58,7 +60,7 @@ void http2_layer::adopt_eager_upstream() {
 std::shared_ptr<h2_upstream> http2_layer::share_upstream(net::upstream_connection&& conn) {
   // Shared from now on: it outlives this client connection, so it stops logging into it.
   detach_tap(conn.tls->native_handle());
-  auto up = std::make_shared<h2_upstream>(std::move(conn), h2::settings{});
+  auto up = std::make_shared<h2_upstream>(std::move(conn), h2::settings{}, c_.services.sink);
   h2_upstream::start(up);
   c_.worker.pool.add_shared(upstream_key_, up, c_.socket.get_executor());
   return up;
@@ -79,6 +81,7 @@ void http2_layer::task_ended() noexcept {
 asio::awaitable<void> http2_layer::read_loop() {
   // h2c prior knowledge: the preface's first bytes were read while the tunnel was classified.
   if (!c_.buf.empty()) {
+    tap_.received(c_.buf.data());
     session_.receive(c_.buf.data());
     c_.buf.clear();
     dispatch();
@@ -96,7 +99,9 @@ asio::awaitable<void> http2_layer::read_loop() {
     if (ec) {
       break;
     }
-    const auto r = session_.receive(std::string_view(buf.data(), n));
+    const std::string_view bytes(buf.data(), n);
+    tap_.received(bytes);
+    const auto r = session_.receive(bytes);
     dispatch();
     wake();
     if (!r.ok) {
@@ -115,6 +120,7 @@ asio::awaitable<void> http2_layer::write_loop() {
     session_.consume_output(pending.size());
     dispatch();  // framing DATA may close streams
     if (!out_.empty()) {
+      tap_.sent(out_);
       if (auto [ec, n] = co_await c_.io().write(asio::buffer(out_)); ec) {
         break;
       }
@@ -195,7 +201,11 @@ void http2_layer::on_closed(std::int32_t id, std::uint32_t code) {
 }
 
 void http2_layer::collect_finished() {
-  std::erase_if(streams_, [](const auto& entry) { return entry.second->finished(); });
+  const auto n =
+      std::erase_if(streams_, [](const auto& entry) { return entry.second->finished(); });
+  if (n > 0 && streams_.empty()) {
+    tap_.publish();  // an idle connection's frames become visible now
+  }
 }
 
 asio::awaitable<void> http2_layer::end_streams() {

@@ -12,6 +12,7 @@
 
 #include "connection.hpp"
 
+#include "hark/h2/frame_tap.hpp"
 #include "hark/h2/session.hpp"
 
 #include <boost/asio/steady_timer.hpp>
@@ -65,7 +66,8 @@ class http2_layer {
   client_connection& c_;
   h2::session session_;
   asio::steady_timer wake_;
-  std::string id_;  ///< ULID of the client-side connection (entries' http2.connectionId)
+  std::string id_;     ///< ULID of the client-side connection (entries' http2.connectionId)
+  h2::frame_tap tap_;  ///< the connection's frame log (SPEC §4)
   std::unordered_map<std::int32_t, std::unique_ptr<http2_stream>> streams_;
   std::string upstream_key_;  ///< pool key of the origin's HTTP/2 connections (intercepted only)
   std::string out_;

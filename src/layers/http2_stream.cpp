@@ -57,6 +57,19 @@ http2_stream::~http2_stream() {
   if (up_ && up_id_ > 0) {
     up_->detach(up_id_);
   }
+  release_upstream_window(true);
+  if (owed_client_ > 0) {
+    layer_.client().consume(id_, owed_client_);
+  }
+}
+
+void http2_stream::release_upstream_window(bool all) {
+  if (owed_upstream_ == 0 || !owed_to_ ||
+      (!all && layer_.client().queued(id_) > backlog_limit)) {
+    return;
+  }
+  owed_to_->consume(owed_id_, owed_upstream_);
+  owed_upstream_ = 0;
 }
 
 void http2_stream::start() {
@@ -77,6 +90,8 @@ void http2_stream::open_h2(const std::shared_ptr<h2_upstream>& up) {
     return;
   }
   up_ = up;
+  owed_to_ = up;
+  owed_id_ = up_id_;
   acquired_upstream a;
   ex_.upstream_acquired(a, asked_at, "HTTP/2");
   ex_.flow().remote_addr = capture::to_net_address(up->remote());
@@ -143,6 +158,7 @@ void http2_stream::on_client_trailers(h2::headers_event& e) {
 
 void http2_stream::on_client_closed(std::uint32_t code) {
   client_closed_ = true;
+  release_upstream_window(true);  // nothing more goes to the client
   if (!ex_.finished()) {
     if (code == no_error && ex_.response_started()) {
       ex_.finish();
@@ -170,12 +186,7 @@ void http2_stream::release_client_window() {
 }
 
 void http2_stream::on_client_writable() {
-  if (owed_upstream_ > 0 && layer_.client().queued(id_) <= backlog_limit) {
-    if (up_) {
-      up_->consume(up_id_, owed_upstream_);
-    }
-    owed_upstream_ = 0;
-  }
+  release_upstream_window(false);
   wake_task();
 }
 
@@ -221,11 +232,8 @@ void http2_stream::on_upstream_data(h2::data_event& e) {
   }
   layer_.connection().services.metrics.response_body_bytes.fetch_add(e.bytes.size(),
                                                                     std::memory_order_relaxed);
-  if (client.queued(id_) <= backlog_limit) {
-    up_->consume(up_id_, e.bytes.size());
-  } else {
-    owed_upstream_ += e.bytes.size();
-  }
+  owed_upstream_ += e.bytes.size();
+  release_upstream_window(false);
   layer_.wake();
 }
 
@@ -239,11 +247,12 @@ void http2_stream::on_upstream_closed(std::uint32_t error_code, bool reset_by_pe
   const auto message = "hark: " + net::upstream_key(ex_.target().host, ex_.target().port) +
                        (reset_by_peer ? " reset the stream (" : " closed the connection (") +
                        error_code_name(error_code) + ")";
-  if (!ex_.response_started()) {
+  if (!ex_.response_started() && !reset_by_peer) {
     respond_failure(errc::upstream_reset, message);
     return;
   }
-  // RST_STREAM is propagated with the origin's code (SPEC §4).
+  // RST_STREAM is propagated with the origin's code (SPEC §4), also before a response: a
+  // client may retry a REFUSED_STREAM, and gRPC maps the codes to statuses.
   layer_.client().submit_rst(id_, error_code);
   layer_.wake();
   ex_.finish(make_error(errc::upstream_reset, message));

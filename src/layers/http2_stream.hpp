@@ -60,6 +60,7 @@ class http2_stream final : public h2_upstream::handler {
   void open_h2(const std::shared_ptr<h2_upstream>& up);
   void respond_failure(errc code, const std::string& message);
   void release_client_window();
+  void release_upstream_window(bool all);
   void wake_task() { wake_.cancel(); }
 
   http2_layer& layer_;
@@ -73,6 +74,10 @@ class http2_stream final : public h2_upstream::handler {
   bool cancelled_ = false;
   std::shared_ptr<h2_upstream> up_;  ///< the HTTP/2 upstream while its stream is open
   std::int32_t up_id_ = 0;
+  // Where owed_upstream_ is consumed: every received byte must be, also after the stream
+  // closed, or the shared connection's window shrinks for good.
+  std::shared_ptr<h2_upstream> owed_to_;
+  std::int32_t owed_id_ = 0;
   std::size_t owed_client_ = 0;    ///< received client DATA not consume()d yet
   std::size_t owed_upstream_ = 0;  ///< received upstream DATA not consume()d yet
   // The HTTP/1.1 path: the request body waiting to be written upstream.

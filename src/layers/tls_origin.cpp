@@ -29,7 +29,12 @@ std::string tls_origin::pool_key() const {
 
 asio::awaitable<void> tls_origin::connect_eagerly() {
   // A pooled connection made for the same origin, SNI and ALPN offer saves the upstream
-  // handshake (the dominant cost of a client that opens a connection per request).
+  // handshake (the dominant cost of a client that opens a connection per request): a shared
+  // HTTP/2 one with room first, else an idle HTTP/1.1 one.
+  shared_ = c_.worker.pool.lend_shared(pool_key());
+  if (shared_) {
+    co_return;
+  }
   kept_ = c_.worker.pool.take(pool_key());
   if (kept_) {
     attach_tap(kept_->tls->native_handle(), &c_.upstream_tap);

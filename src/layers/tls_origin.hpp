@@ -47,8 +47,13 @@ class tls_origin {
   /** The pool key of this origin, SNI and ALPN offer. */
   std::string pool_key() const;
 
-  /** The connection kept (after connect_eagerly(): the eager one), or null. */
-  net::upstream_connection* connection() { return kept_ ? &*kept_ : nullptr; }
+  /** The connection kept (after connect_eagerly(): the eager one, or a shared HTTP/2 one of
+   *  the same origin), or null. */
+  net::upstream_connection* connection() {
+    return kept_ ? &*kept_ : shared_ ? &shared_->connection() : nullptr;
+  }
+  /** Whether the eager connection is a shared HTTP/2 one already in the pool. */
+  bool shares() const noexcept { return shared_ != nullptr; }
   const std::optional<capture::flow_error>& error() const { return eager_.error; }
   const std::vector<std::string>& alpn_offer() const { return alpn_offer_; }
 
@@ -62,6 +67,7 @@ class tls_origin {
   std::string server_name_;
   std::vector<std::string> alpn_offer_;
   std::optional<net::upstream_connection> kept_;
+  std::shared_ptr<net::shared_upstream> shared_;
   acquired_upstream eager_;  ///< phases (and error) of the eager connect, for the first exchange
 };
 

@@ -42,9 +42,13 @@ void mark_decoded(entry_row& row, bool request_decoded, bool response_decoded) {
   }
 }
 
-void insert_messages(database& db, std::int64_t entry,
-                     const std::vector<websocket_message>& messages) {
+/** Inserts an imported entry's messages; their payload bytes count as the entry's request
+ *  (client) and response (server) bytes, as captured messages' do. Returns the bytes added. */
+std::int64_t insert_messages(database& db, std::int64_t entry,
+                             const std::vector<websocket_message>& messages) {
   std::int64_t seq = 0;
+  std::int64_t client_bytes = 0;
+  std::int64_t server_bytes = 0;
   for (const auto& m : messages) {
     auto st = statement::cached(db,
                                 "INSERT INTO ws_messages (entry_row, seq, side, started_us, "
@@ -59,7 +63,15 @@ void insert_messages(database& db, std::int64_t entry,
         .bind_blob_static(7, m.payload)
         .bind(8, m.truncated)
         .run();
+    (m.from_client ? client_bytes : server_bytes) += static_cast<std::int64_t>(m.payload.size());
   }
+  if (client_bytes + server_bytes > 0) {
+    auto st = statement::cached(db,
+                                "UPDATE entries SET request_bytes = request_bytes + ?2, "
+                                "response_bytes = response_bytes + ?3 WHERE row = ?1");
+    st.bind(1, entry).bind(2, client_bytes).bind(3, server_bytes).run();
+  }
+  return client_bytes + server_bytes;
 }
 
 /** The session import_entries writes into: the target's id, or a new session's. */
@@ -172,7 +184,7 @@ std::optional<import_result> catalog::import_entries(const import_target& target
     if (!inserted) {
       continue;  // an id already stored: the caller makes new ones, so this is not expected
     }
-    insert_messages(db_, *inserted, entry.messages);
+    bytes += insert_messages(db_, *inserted, entry.messages);
     ++imported;
     bytes += row.request_bytes + row.response_bytes;
   }

@@ -10,7 +10,7 @@ namespace {
 
 // The schema, as an ordered list of migrations: migrations[i] takes user_version from i to i+1.
 // Append new ones at the end; never edit one that has shipped.
-constexpr std::array<std::string_view, 3> migrations = {
+constexpr std::array<std::string_view, 4> migrations = {
     // 1: the initial schema.
     R"sql(
 CREATE TABLE sessions (
@@ -177,6 +177,30 @@ INSERT INTO entry_counts
          coalesce(sum(duration_ms), 0)
   FROM entries GROUP BY 1, 2, 3, 4, 5, 6, 7;
 INSERT INTO search_state VALUES ((SELECT coalesce(max(row), 0) FROM entries));
+)sql",
+    // 4: the HTTP/2 frame log (SPEC §4, §6.5), one row per batch of a connection's frames
+    // (src/store/h2_frame_store.cpp; docs/decisions.md, HTTP/2 frame log). A busy connection
+    // writes a row per 256 frames, not a row per frame.
+    R"sql(
+CREATE TABLE h2_frame_batches (
+  connection_id TEXT NOT NULL,             -- ULID, the entries' http2/upstreamHttp2 connectionId
+  seq           INTEGER NOT NULL,          -- the batch's place in its connection's log, from 0
+  session_id    TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+  leg           INTEGER NOT NULL,          -- 0 Hark's connection with the client, 1 upstream
+  client_ip     TEXT,                      -- the client of the client-side connection
+  client_port   INTEGER,
+  started_us    INTEGER NOT NULL,          -- Unix us of its first frame
+  frames        INTEGER NOT NULL,
+  has_stream0   INTEGER NOT NULL,          -- it holds frames of stream 0 (the connection)
+  min_stream    INTEGER NOT NULL,          -- lowest stream id other than 0 it holds, else 0
+  max_stream    INTEGER NOT NULL,          -- highest stream id it holds
+  streams       BLOB NOT NULL,             -- every stream id it holds, ascending, u32 LE each
+  codec         INTEGER NOT NULL,          -- 0 none, 1 zstd
+  size          INTEGER NOT NULL,          -- bytes of `data` before compression
+  data          BLOB NOT NULL,             -- the frame records (include/hark/h2/frame_record.hpp)
+  PRIMARY KEY (connection_id, seq)
+);
+CREATE INDEX h2_frame_batches_by_session ON h2_frame_batches (session_id);
 )sql",
 };
 

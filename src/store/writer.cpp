@@ -12,8 +12,10 @@
 //        checkpointer thread (own connection): copies the WAL into the database file
 //
 // After each COMMIT the writer thread publishes one `entry` event per inserted entry
-// (event_hub; only when anyone listens). TLS connection logs (submit_tls) travel with the
-// batch and are written just before its entries.
+// (event_hub; only when anyone listens). TLS connection logs (submit_tls) and HTTP/2 frame log
+// batches (submit_h2, indexed and compressed by the render thread) travel with the batch and are
+// written just before its entries; WebSocket messages (submit_ws) just after them, in a
+// transaction of their own, announced as `websocket` events after its COMMIT.
 //
 // SQLite's work is all on the writer thread; rendering a batch, and freeing the records the
 // proxy allocated, happen meanwhile on the render thread (about a fifth of the work per entry).
@@ -21,10 +23,12 @@
 
 #include "checkpointer.hpp"
 #include "entry_row.hpp"
+#include "h2_frame_store.hpp"
 #include "insert_rows.hpp"
 #include "search.hpp"
 #include "statement.hpp"
 #include "tls_log_store.hpp"
+#include "ws_messages.hpp"
 
 #include "hark/capture/event_hub.hpp"
 #include "hark/store/database.hpp"
@@ -46,6 +50,9 @@ constexpr auto process_wait = std::chrono::milliseconds(200);
 // A batch is rendered when this many entries wait, or batch_delay after the first one.
 constexpr std::size_t batch_size = 4096;
 constexpr auto batch_delay = std::chrono::milliseconds(20);
+
+// WebSocket messages taken into one batch at most.
+constexpr std::size_t ws_batch_size = 16384;
 
 // How often an idle writer looks for entries inserted by other connections (index_idle).
 constexpr auto idle_check = std::chrono::seconds(1);
@@ -113,6 +120,24 @@ void write_tls_logs(database& db, writer_stats& stats, const writer_options& opt
   }
 }
 
+/** Writes HTTP/2 frame log batches in one transaction. Never throws: a failure is reported and
+ *  the batches are counted as dropped. */
+void write_h2_batches(database& db, writer_stats& stats, const std::vector<h2_batch_row>& rows) {
+  if (rows.empty()) {
+    return;
+  }
+  try {
+    transaction tx(db);
+    for (const auto& row : rows) {
+      insert_h2_batch(db, row);
+    }
+    tx.commit();
+  } catch (const std::exception& e) {
+    stats.h2_batches_dropped += rows.size();
+    report(stats, e.what());
+  }
+}
+
 std::uint64_t body_bytes(const capture::entry_record& record) {
   return record.request_body.size() + record.response_body.size();
 }
@@ -128,9 +153,14 @@ struct writer::batch {
   std::string text;              ///< every row's document and search text, back to back
   std::uint64_t unrendered = 0;  ///< records that could not be rendered (dropped)
   std::vector<capture::tls_connection_log> tls_logs;  ///< written before the rows
+  std::vector<capture::ws_message_record> ws;         ///< written after the rows
+  std::vector<capture::h2_frame_batch> h2_batches;    ///< rendered into h2_rows
+  std::vector<h2_batch_row> h2_rows;                  ///< written before the rows
 
   /** Submissions it carries, for flush(). */
-  std::uint64_t size() const { return records.size() + tls_logs.size(); }
+  std::uint64_t size() const {
+    return records.size() + tls_logs.size() + ws.size() + h2_rows.size();
+  }
 
   /** Empties it, giving back memory that an exceptional batch made large. */
   void clear() {
@@ -139,6 +169,9 @@ struct writer::batch {
     text.clear();
     records.clear();
     tls_logs.clear();
+    ws.clear();
+    h2_batches.clear();
+    h2_rows.clear();
     unrendered = 0;
     if (text.capacity() > keep_bytes) {
       std::string().swap(text);
@@ -178,6 +211,7 @@ void writer::submit(capture::entry_record&& record) {
     }
     queued_body_bytes_ += bytes;
     queue_.push_back(std::move(record));
+    ++entries_queued_;
     ++submitted_;
     stats_.queue_depth = queue_.size();
     // Wake the render thread only when it has something new to decide: the first entry of a
@@ -199,6 +233,49 @@ void writer::submit_tls(capture::tls_connection_log&& log) {
     tls_queue_.push_back(std::move(log));
     ++submitted_;
     if (tls_queue_.size() != 1 || !queue_.empty()) {
+      return;  // the render thread is already awake for this batch
+    }
+  }
+  render_wake_.notify_one();
+}
+
+void writer::submit_ws(capture::ws_message_record&& message) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || ws_queue_.size() >= options_.max_queued_ws_messages) {
+      ++stats_.ws_messages_dropped;
+      return;
+    }
+    std::uint64_t bytes = message.payload.size();
+    if (bytes > 0 && queued_body_bytes_ + bytes > options_.max_queued_body_bytes) {
+      // As for bodies: under back-pressure the payload goes, the message stays (truncated).
+      std::string().swap(message.payload);
+      message.truncated = true;
+      ++stats_.bodies_dropped;
+      bytes = 0;
+    }
+    queued_body_bytes_ += bytes;
+    ws_queue_.push_back(queued_ws{std::move(message), entries_queued_});
+    ++submitted_;
+    if (ws_queue_.size() != 1 || !queue_.empty()) {
+      return;  // the render thread is already awake for this batch
+    }
+  }
+  render_wake_.notify_one();
+}
+
+void writer::submit_h2(capture::h2_frame_batch&& frames) {
+  {
+    std::lock_guard lock(mutex_);
+    const auto bytes = frames.records.size();
+    if (stopping_ || queued_h2_bytes_ + bytes > options_.max_queued_h2_bytes) {
+      ++stats_.h2_batches_dropped;
+      return;
+    }
+    queued_h2_bytes_ += bytes;
+    h2_queue_.push_back(std::move(frames));
+    ++submitted_;
+    if (h2_queue_.size() != 1 || !queue_.empty() || !tls_queue_.empty()) {
       return;  // the render thread is already awake for this batch
     }
   }
@@ -236,7 +313,8 @@ void writer::stop() {
 std::unique_ptr<writer::batch> writer::take_batch(std::unique_lock<std::mutex>& lock) {
   for (;;) {
     render_wake_.wait(lock, [this] {
-      return stopping_ || !queue_.empty() || !tls_queue_.empty() || !written_.empty();
+      return stopping_ || !queue_.empty() || !tls_queue_.empty() || !ws_queue_.empty() ||
+             !h2_queue_.empty() || !written_.empty();
     });
     // Free what the writer is done with first: it also lends its buffers to the next batch.
     if (!written_.empty()) {
@@ -248,7 +326,7 @@ std::unique_ptr<writer::batch> writer::take_batch(std::unique_lock<std::mutex>& 
       spare_ = std::move(done);
       continue;
     }
-    if (queue_.empty() && tls_queue_.empty()) {
+    if (queue_.empty() && tls_queue_.empty() && ws_queue_.empty() && h2_queue_.empty()) {
       return nullptr;  // stopping, and everything submitted is handed over
     }
     // Let a batch build up for a moment: one transaction per many entries keeps the WAL
@@ -264,13 +342,28 @@ std::unique_ptr<writer::batch> writer::take_batch(std::unique_lock<std::mutex>& 
       b->records.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
+    entries_taken_ += n;
+    // Messages whose entry is in this batch or an earlier one (it is written before them).
+    while (!ws_queue_.empty() && b->ws.size() < ws_batch_size &&
+           ws_queue_.front().entries_before <= entries_taken_) {
+      queued_body_bytes_ -= ws_queue_.front().message.payload.size();
+      b->ws.push_back(std::move(ws_queue_.front().message));
+      ws_queue_.pop_front();
+    }
     b->tls_logs.swap(tls_queue_);
+    b->h2_batches.swap(h2_queue_);
+    queued_h2_bytes_ = 0;
     stats_.queue_depth = queue_.size();
     return b;
   }
 }
 
 void writer::render(batch& b) {
+  b.h2_rows.reserve(b.h2_batches.size());
+  for (auto& h2_batch : b.h2_batches) {
+    b.h2_rows.push_back(make_h2_batch_row(std::move(h2_batch), options_.compress_threshold));
+  }
+  b.h2_batches.clear();
   const auto deadline = steady::now() + process_wait;
   b.rows.reserve(b.records.size());
   for (auto& record : b.records) {
@@ -309,6 +402,7 @@ void writer::render_loop() {
 void writer::write(batch& b) {
   // Logs first: an entry that names its TLS connection finds it already stored.
   write_tls_logs(*db_, stats_, options_, b.tls_logs);
+  write_h2_batches(*db_, stats_, b.h2_rows);
   stats_.entries_dropped += b.unrendered;
   const auto started = steady::now();
   insert_outcome outcome;
@@ -323,6 +417,7 @@ void writer::write(batch& b) {
     report(stats_, e.what());
   }
   stats_.entries_written += outcome.written;
+  write_ws(b);
   stats_.last_batch_us = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - started).count());
 }
@@ -339,6 +434,35 @@ void writer::announce(const batch& b, const std::vector<std::size_t>& inserted) 
     const entry_row& row = b.rows[i];
     events->publish(capture::event_type::entry, std::string(row.session_id),
                     std::string(row.doc.in(b.text)));
+  }
+}
+
+void writer::write_ws(batch& b) {
+  if (b.ws.empty()) {
+    return;
+  }
+  std::vector<std::size_t> inserted;
+  try {
+    insert_ws_messages(*db_, b.ws, inserted);
+  } catch (const std::exception& e) {
+    stats_.ws_messages_dropped += b.ws.size();
+    report(stats_, e.what());
+    return;
+  }
+  // Messages of entries that were not stored (dropped, or their session deleted) are dropped.
+  stats_.ws_messages_dropped += b.ws.size() - inserted.size();
+  stats_.ws_messages_written += inserted.size();
+  announce_ws(b, inserted);
+}
+
+void writer::announce_ws(const batch& b, const std::vector<std::size_t>& inserted) {
+  capture::event_hub* events = options_.events;
+  if (events == nullptr || !events->has_subscribers()) {
+    return;
+  }
+  for (const auto i : inserted) {
+    const auto& m = b.ws[i];
+    events->publish(capture::event_type::websocket_message, m.session_id, websocket_event_json(m));
   }
 }
 

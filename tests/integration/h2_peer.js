@@ -7,7 +7,7 @@
 //     /trailers    a body, then trailers grpc-status: 0, grpc-message: ok
 //     /bytes?n=N   N bytes of a repeating pattern
 //     /slow        a chunk every 50 ms until the stream goes away (reported as "reset")
-//     /reset?code=N  response head, one chunk, then RST_STREAM with code N
+//     /reset?code=N  RST_STREAM with code N instead of a response
 //
 //   node h2_peer.js client PROXY_PORT ORIGIN_HOST:PORT CA_FILE PLAN_JSON
 //     Opens one CONNECT tunnel through Hark, TLS with ALPN h2 trusting CA_FILE, one HTTP/2
@@ -65,10 +65,8 @@ function origin(certFile, keyFile, h2only) {
       });
       return;
     }
-    if (url.pathname === '/reset') {
-      stream.respond({':status': 200});
-      stream.write('partial');
-      setTimeout(() => stream.close(Number(url.searchParams.get('code'))), 50);
+    if (url.pathname === '/reset') {  // RST_STREAM before any response
+      setTimeout(() => stream.close(Number(url.searchParams.get('code'))), 20);
       return;
     }
     const hash = crypto.createHash('sha256');

@@ -15,6 +15,7 @@ from harklib import (HttpOrigin, clean_env, curl, missing, shared_test_pki, star
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PEER = os.path.join(HERE, "h2_peer.js")
+GRPC_PEER = os.path.join(HERE, "grpc_peer.js")
 
 
 class NodeOrigin:
@@ -100,6 +101,31 @@ class Http2Test(unittest.TestCase):
         self.assertTrue(e["upstreamHttp2"]["connectionId"])
         self.assertNotEqual(e["upstreamHttp2"]["connectionId"], e["http2"]["connectionId"])
         self.assertIsNone(e["error"])
+        # The frame log of both connections (SPEC §4, §6.5), once the connection ended.
+        client_id = e["http2"]["connectionId"]
+        deadline = time.monotonic() + 5
+        while True:
+            status, _, streams = self.hark.api("GET", "/api/http2/" + client_id)
+            if status == 200 and 1 in streams:
+                break
+            self.assertLess(time.monotonic(), deadline, (status, streams))
+            time.sleep(0.1)
+        self.assertEqual(streams[0], 0)
+        status, _, frames = self.hark.api("GET", "/api/http2/%s/streams/1" % client_id)
+        self.assertEqual(status, 200)
+        types = [(f["side"], f["type"]) for f in frames]
+        self.assertEqual(types[0], ("client", "headers"))
+        self.assertIn(("server", "headers"), types)
+        self.assertIn(("server", "data"), types)
+        # The upstream connection stays open (pooled): its frames are published when it idles.
+        upstream_id = e["upstreamHttp2"]["connectionId"]
+        deadline = time.monotonic() + 5
+        while True:
+            status, _, upstream_streams = self.hark.api("GET", "/api/http2/" + upstream_id)
+            if status == 200 and e["upstreamHttp2"]["streamId"] in upstream_streams:
+                break
+            self.assertLess(time.monotonic(), deadline, (status, upstream_streams))
+            time.sleep(0.1)
 
     def test_hundred_concurrent_streams_on_one_connection(self):
         plan = [{"path": "/echo?many=%d" % i, "method": "POST", "body": i * 10} for i in range(100)]
@@ -178,6 +204,57 @@ class Http2Test(unittest.TestCase):
                       result.stdout)
         e = self.entry(url)
         self.assertEqual(e["error"]["code"], "alpn_mismatch")
+
+
+class GrpcTest(unittest.TestCase):
+    """@grpc/grpc-js client and server through Hark: the client reaches the server through its
+    own proxy support (CONNECT, from $grpc_proxy), trusting Hark's CA."""
+
+    @classmethod
+    def setUpClass(cls):
+        if shutil.which("node") is None:
+            raise missing("node is not installed")
+        if not os.path.isdir(os.path.join(HERE, "node_modules", "@grpc", "grpc-js")):
+            raise missing("npm package @grpc/grpc-js is not installed (scripts/hark.sh deps)")
+        cls.pki = shared_test_pki()
+        cls.hark = start_hark(["--upstream-ca", cls.pki.ca_pem])
+        cls.addClassCleanup(cls.hark.kill9)
+        cls.server = subprocess.Popen(["node", GRPC_PEER, "server", cls.pki.localhost_pem,
+                                       cls.pki.localhost_key], stdout=subprocess.PIPE,
+                                      stderr=subprocess.DEVNULL, text=True, env=clean_env())
+        cls.addClassCleanup(cls.server.kill)
+        cls.port = json.loads(cls.server.stdout.readline())["port"]
+
+    def test_unary_streaming_and_deadline_calls_are_relayed_and_recorded(self):
+        env = clean_env({"grpc_proxy": "http://127.0.0.1:%d" % self.hark.proxy_port})
+        result = subprocess.run(["node", GRPC_PEER, "client", str(self.port),
+                                 os.path.join(self.hark.data_dir, "ca", "ca.pem")],
+                                capture_output=True, text=True, timeout=60, env=env)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        out = json.loads(result.stdout)
+        self.assertEqual(out["unary"], {"reply": "echo:hi"})
+        self.assertEqual(out["serverStream"], {"parts": ["part%d" % i for i in range(5)],
+                                               "code": 0})
+        self.assertEqual(out["bidi"], {"parts": ["back:a", "back:b", "back:c"], "code": 0})
+        self.assertEqual(out["slow"], {"code": 1})  # CANCELLED
+        base = "https://localhost:%d/hark.Test/" % self.port
+        deadline = time.monotonic() + 5
+        while True:
+            entries = {e["url"]: e for e in self.hark.entries(query="order=desc")}
+            if all(base + m in entries for m in ("Unary", "ServerStream", "Bidi", "Slow")):
+                break
+            self.assertLess(time.monotonic(), deadline, list(entries))
+            time.sleep(0.05)
+        for name in ("Unary", "ServerStream", "Bidi"):
+            e = entries[base + name]
+            self.assertEqual(e["httpVersion"], "HTTP/2")
+            self.assertEqual(e["upstreamHttpVersion"], "HTTP/2")
+            self.assertIn(["grpc-status", "0"], e["response"]["trailers"], name)
+            self.assertIsNone(e["error"], name)
+        self.assertEqual(entries[base + "Slow"]["error"]["code"], "client_reset")
+        self.server.terminate()
+        rest, _ = self.server.communicate(timeout=10)
+        self.assertIn({"cancelled": "Slow"}, [json.loads(l) for l in rest.splitlines() if l])
 
 
 if __name__ == "__main__":

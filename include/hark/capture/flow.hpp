@@ -3,7 +3,9 @@
 // SQLite or the API; they describe what went over the wire to a flow_sink.
 
 #include "hark/capture/entry_record.hpp"
+#include "hark/capture/h2_frame_log.hpp"
 #include "hark/capture/tls_log.hpp"
+#include "hark/ws/message.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 
@@ -97,6 +99,17 @@ class flow_sink {
    *  The sink keeps a copy, and sets `log.session_id` to the session it went to the first
    *  time, so that updates follow it there; a sink that does not record ignores the log. */
   virtual void on_tls_connection(tls_connection_log& /*log*/) {}
+  /** A WebSocket message of an upgraded flow completed (SPEC §5). Called after on_flow_end of
+   *  the upgrade exchange (whose entry is then complete: request and 101), once per message in
+   *  the order they completed, while the relay runs; `f` is the same flow object. The sink may
+   *  move from `m` and must not keep it: messages are never gathered per connection. */
+  virtual void on_ws_message(flow& /*f*/, ws::message&& /*m*/) {}
+  /** A batch of an HTTP/2 connection's frame log (h2::frame_tap): when the batch is full, and
+   *  at the connection's end. The sink may move `batch.records` out (the tap starts a new
+   *  batch after the call), and sets `batch.session_id` to the session the connection's log
+   *  goes to the first time, so that its later batches follow it there; a sink that does not
+   *  record ignores the batch. */
+  virtual void on_h2_frames(h2_frame_batch& /*batch*/) {}
 };
 
 }  // namespace hark::capture

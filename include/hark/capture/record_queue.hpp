@@ -1,7 +1,9 @@
 #pragma once
 
 #include "hark/capture/entry_record.hpp"
+#include "hark/capture/h2_frame_log.hpp"
 #include "hark/capture/tls_log.hpp"
+#include "hark/capture/ws_record.hpp"
 
 namespace hark::capture {
 
@@ -16,6 +18,12 @@ class record_queue {
   /** Takes ownership of a TLS connection log; a later log with the same connection id
    *  replaces the earlier one. May drop it under pressure. */
   virtual void submit_tls(tls_connection_log&& /*log*/) {}
+  /** Takes ownership of a WebSocket message, submitted after its entry. May drop its payload
+   *  under pressure (marking it truncated), or the message when too many wait. */
+  virtual void submit_ws(ws_message_record&& /*message*/) {}
+  /** Takes ownership of a batch of an HTTP/2 connection's frame log (`session_id` set). May
+   *  drop it under pressure. */
+  virtual void submit_h2(h2_frame_batch&& /*batch*/) {}
 };
 
 }  // namespace hark::capture

@@ -25,6 +25,8 @@ class recorder final : public flow_sink {
   void on_response_end(flow& f, const header_list& trailers) override;
   void on_flow_end(flow& f, const flow_outcome& outcome) override;
   void on_tls_connection(tls_connection_log& log) override;
+  void on_ws_message(flow& f, ws::message&& m) override;
+  void on_h2_frames(h2_frame_batch& batch) override;
 
  private:
   record_queue& queue_;

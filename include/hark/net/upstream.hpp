@@ -31,14 +31,6 @@ struct upstream_connection {
   duplex io() { return tls ? duplex(*tls) : duplex(socket); }
 };
 
-struct connect_outcome {
-  std::optional<upstream_connection> connection;
-  errc error = errc::ok;
-  std::string message;  ///< the user-facing text for the synthetic response
-  std::optional<double> dns_ms;
-  std::optional<double> connect_ms;
-};
-
 /** An upstream connection that carries many exchanges at once (HTTP/2), lent by the pool by
  *  stream rather than exclusively. Implemented by the HTTP/2 layer. */
 class shared_upstream {
@@ -52,6 +44,16 @@ class shared_upstream {
   virtual bool idle() const = 0;
   /** Ends the connection (GOAWAY, then close). */
   virtual void close() = 0;
+  /** The connection itself (its TLS state: peer certificate, ALPN). */
+  virtual upstream_connection& connection() = 0;
+};
+
+struct connect_outcome {
+  std::optional<upstream_connection> connection;
+  errc error = errc::ok;
+  std::string message;  ///< the user-facing text for the synthetic response
+  std::optional<double> dns_ms;
+  std::optional<double> connect_ms;
 };
 
 /** The pool key of an upstream. */

@@ -165,6 +165,14 @@ class catalog {
 
   /** The TLS connection log of connection `id` (an entry's `tls.connectionId`). */
   std::optional<capture::tls_connection_log> get_tls_connection(const std::string& id);
+  /** The stream ids of HTTP/2 connection `connection_id` (either leg's id), ascending, 0
+   *  included when frames of stream 0 were logged; nullopt when none of its frames is stored. */
+  std::optional<std::vector<std::uint32_t>> h2_stream_ids(const std::string& connection_id);
+  /** The frame records of one stream of that connection, oldest first, packed as
+   *  h2/frame_record.hpp describes; empty when the stream has none, nullopt when the
+   *  connection has none. */
+  std::optional<std::string> h2_stream_records(const std::string& connection_id,
+                                               std::uint32_t stream_id);
   // HAR export and import (catalog_har.cpp).
 
   /** Up to `limit` entries of the session after `after` (from the first when nullopt), oldest

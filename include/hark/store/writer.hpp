@@ -34,6 +34,12 @@ struct writer_options {
   std::size_t max_queued_entries = 16'384;
   /** TLS connection logs allowed to wait (a few KiB each); beyond it they are dropped. */
   std::size_t max_queued_tls_logs = 4096;
+  /** WebSocket messages allowed to wait (their payloads count in max_queued_body_bytes);
+   *  beyond it new messages are dropped and counted. */
+  std::size_t max_queued_ws_messages = 65'536;
+  /** Bytes of HTTP/2 frame log batches allowed to wait (64 KiB each at most); beyond it they
+   *  are dropped and counted. */
+  std::uint64_t max_queued_h2_bytes = 32ull << 20;
   /** Bodies larger than this are zstd-compressed at rest. */
   std::size_t compress_threshold = 4096;
   /** Longest time a completed entry waits before its transaction commits. */
@@ -49,6 +55,9 @@ struct writer_stats {
   std::atomic<std::uint64_t> bodies_dropped{0};
   std::atomic<std::uint64_t> entries_dropped{0};
   std::atomic<std::uint64_t> tls_logs_dropped{0};
+  std::atomic<std::uint64_t> ws_messages_written{0};
+  std::atomic<std::uint64_t> ws_messages_dropped{0};
+  std::atomic<std::uint64_t> h2_batches_dropped{0};
   std::atomic<std::uint64_t> queue_depth{0};
   std::atomic<std::uint64_t> last_batch_us{0};  ///< write latency of the last transaction
   std::atomic<bool> ok{true};
@@ -65,6 +74,8 @@ class writer final : public capture::record_queue {
 
   void submit(capture::entry_record&& record) override;
   void submit_tls(capture::tls_connection_log&& log) override;
+  void submit_ws(capture::ws_message_record&& message) override;
+  void submit_h2(capture::h2_frame_batch&& frames) override;
   /** Blocks until everything submitted before the call is committed. */
   void flush();
   /** Writes what is queued, then stops the thread. Idempotent. */
@@ -84,6 +95,10 @@ class writer final : public capture::record_queue {
   void write(batch& b);
   /** Publishes an `entry` event for each row of `inserted` (indices into b.rows). */
   void announce(const batch& b, const std::vector<std::size_t>& inserted);
+  /** Writes the batch's WebSocket messages (after its entries), then announces them. */
+  void write_ws(batch& b);
+  /** Publishes a `websocket` event for each message of `inserted` (indices into b.ws). */
+  void announce_ws(const batch& b, const std::vector<std::size_t>& inserted);
   void write_loop();
 
   writer_options options_;
@@ -94,6 +109,17 @@ class writer final : public capture::record_queue {
   std::condition_variable drained_;
   std::deque<capture::entry_record> queue_;
   std::vector<capture::tls_connection_log> tls_queue_;
+  /** A WebSocket message waits until every entry submitted before it has been taken into a
+   *  batch: its entry is then written first (by the same batch or an earlier one). */
+  struct queued_ws {
+    capture::ws_message_record message;
+    std::uint64_t entries_before = 0;  ///< entries_queued_ when it was submitted
+  };
+  std::deque<queued_ws> ws_queue_;
+  std::uint64_t entries_queued_ = 0;  ///< entries ever put in queue_
+  std::uint64_t entries_taken_ = 0;   ///< entries ever taken from queue_ into a batch
+  std::vector<capture::h2_frame_batch> h2_queue_;
+  std::uint64_t queued_h2_bytes_ = 0;
   std::uint64_t queued_body_bytes_ = 0;
   std::uint64_t submitted_ = 0;
   std::uint64_t committed_ = 0;

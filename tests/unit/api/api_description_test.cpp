@@ -320,6 +320,8 @@ class api_description_calls : public api_fixture {
         out += path.rfind("/api/passthrough/", 0) == 0 ? s.pattern_id : s.session_id;
       } else if (name == "connectionId") {
         out += "01J00000000000000000000000";
+      } else if (name == "streamId") {
+        out += "1";
       } else {
         ADD_FAILURE() << path << ": no sample value for {" << name << "}";
         return {};

@@ -239,7 +239,7 @@ TEST_F(api_rpc, websocket_messages_only_for_websocket_entries) {
   EXPECT_EQ(result("sessions/get_websocket_messages", ids("no-such-session", ws_id)), nullptr);
 }
 
-TEST_F(api_rpc, tls_and_http2_connections_are_not_recorded_yet) {
+TEST_F(api_rpc, unknown_tls_and_http2_connections_are_null) {
   const auto conn = json{{"connectionId", unknown_ulid}};
   EXPECT_EQ(result("tls/get_connection", conn), nullptr);
   EXPECT_EQ(result("http2/get_stream_ids", conn), nullptr);

@@ -30,7 +30,7 @@ TEST(database, fresh_database_is_migrated_to_the_schema_version) {
   EXPECT_EQ(query_int(db, "PRAGMA synchronous"), 1);  // NORMAL
   EXPECT_EQ(query_int(db, "PRAGMA busy_timeout"), 5000);
   for (const char* table : {"sessions", "entries", "bodies", "ws_messages", "entries_fts",
-                            "entry_counts", "search_state"}) {
+                            "entry_counts", "search_state", "h2_frame_batches"}) {
     EXPECT_EQ(query_int(db, std::string("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' "
                                         "AND name = '") +
                                 table + "'"),
