@@ -4,6 +4,7 @@
 
 #include <boost/beast/core/string.hpp>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <chrono>
@@ -11,7 +12,15 @@
 namespace hark::api::har {
 namespace {
 
-using boost::beast::iequals;
+/** ASCII case-insensitive equality. Not boost::beast::iequals: Boost 1.81's reads one byte past
+ *  both strings when they differ in case at the last one (found by hark_time_fuzz: a cookie
+ *  date ending in a month name, a heap-buffer-overflow read). */
+bool iequals(std::string_view a, std::string_view b) {
+  const auto lower = [](unsigned char c) { return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c; };
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [&](char x, char y) {
+           return lower(static_cast<unsigned char>(x)) == lower(static_cast<unsigned char>(y));
+         });
+}
 
 std::string_view trim(std::string_view s) {
   const auto first = s.find_first_not_of(" \t");
@@ -128,6 +137,22 @@ std::string iso(timefmt::clock::time_point t) {
   return timefmt::iso8601(t);
 }
 
+/** `t` as a clock time point, or the last (first) one the clock can represent when `t` is later
+ *  (earlier): RFC 6265 §5.2.1 and §5.2.2 allow it, and system_clock counts nanoseconds in 64
+ *  bits (years 1678-2262), so converting an expiry in 4042 would overflow. */
+timefmt::clock::time_point clamp_to_clock(std::chrono::sys_seconds t) {
+  using clock = timefmt::clock;
+  const auto latest = std::chrono::floor<std::chrono::seconds>(clock::time_point::max());
+  const auto earliest = std::chrono::ceil<std::chrono::seconds>(clock::time_point::min());
+  if (t >= latest) {
+    return clock::time_point::max();
+  }
+  if (t <= earliest) {
+    return clock::time_point::min();
+  }
+  return std::chrono::time_point_cast<clock::duration>(t);
+}
+
 /** Applies one `Set-Cookie` attribute to `c`. `max_age` is kept apart: it wins over Expires. */
 void apply_attribute(cookie& c, std::string_view attribute, timefmt::clock::time_point received,
                      std::optional<std::string>& max_age) {
@@ -145,9 +170,11 @@ void apply_attribute(cookie& c, std::string_view attribute, timefmt::clock::time
     const auto [ptr, ec] = std::from_chars(value.data(), end, seconds);
     if (ec == std::errc() && ptr == end && !value.empty()) {
       // §5.2.2: zero or less means "already expired": the earliest representable time.
-      max_age = seconds <= 0
-                    ? iso(timefmt::clock::time_point{})
-                    : iso(received + std::chrono::seconds(std::min(seconds, 400LL * 86400 * 365)));
+      max_age =
+          seconds <= 0
+              ? iso(timefmt::clock::time_point{})
+              : iso(clamp_to_clock(std::chrono::floor<std::chrono::seconds>(received) +
+                                   std::chrono::seconds(std::min(seconds, 400LL * 86400 * 365))));
     }
   } else if (iequals(name, "domain")) {
     c.domain = std::string(value);
@@ -192,9 +219,8 @@ std::optional<timefmt::clock::time_point> parse_http_date(std::string_view text)
   if (!date.ok()) {
     return std::nullopt;
   }
-  return std::chrono::time_point_cast<timefmt::clock::duration>(
-      std::chrono::sys_days{date} + std::chrono::hours(hour) + std::chrono::minutes(minute) +
-      std::chrono::seconds(second));
+  return clamp_to_clock(std::chrono::sys_days{date} + std::chrono::hours(hour) +
+                        std::chrono::minutes(minute) + std::chrono::seconds(second));
 }
 
 std::vector<cookie> request_cookies(const capture::header_list& headers) {

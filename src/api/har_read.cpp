@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <future>
 #include <limits>
 
@@ -420,6 +421,12 @@ store::import_entry read(json& entry) {
   const auto started_us = started ? timefmt::parse_time_us(*started) : std::nullopt;
   if (!started_us) {
     fail("startedDateTime must be an ISO 8601 date and time");
+  }
+  // The clock counts nanoseconds in 64 bits: a time outside 1678-2262 would overflow (found by
+  // hark_har_import_fuzz). ULIDs start at 1970 anyway.
+  constexpr std::int64_t year_2262_us = 9'200'000'000'000'000;
+  if (*started_us < 0 || *started_us > year_2262_us) {
+    fail("startedDateTime must be between 1970 and 2261");
   }
   r.timings.started_at = timefmt::clock::time_point(std::chrono::microseconds(*started_us));
   r.id = ids::new_ulid(r.timings.started_at);

@@ -26,6 +26,12 @@ void proxy_families(std::string& out, const proxy_metrics& m) {
   sample(out, "hark_connections_open", "", m.connections_open.load());
   family(out, "hark_connections_total", "counter", "Client connections accepted.");
   sample(out, "hark_connections_total", "", m.connections_total.load());
+  family(out, "hark_connections_refused_total", "counter",
+         "Client connections closed at once because --max-connections were open.");
+  sample(out, "hark_connections_refused_total", "", m.connections_refused.load());
+  family(out, "hark_accept_pauses_total", "counter",
+         "Pauses of the proxy's accept loop for lack of descriptors or memory.");
+  sample(out, "hark_accept_pauses_total", "", m.accept_pauses.load());
   family(out, "hark_tunnels_relayed_total", "counter",
          "CONNECT tunnels relayed byte for byte (passthrough, unknown protocols).");
   sample(out, "hark_tunnels_relayed_total", "", m.tunnels_relayed.load());

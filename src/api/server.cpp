@@ -8,6 +8,8 @@
 
 #include "hark/api/server.hpp"
 
+#include "hark/net/accept_backoff.hpp"
+
 #include "reply.hpp"
 
 #include <spdlog/spdlog.h>
@@ -16,6 +18,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
@@ -194,16 +197,28 @@ net::awaitable<void> run_connection(beast::tcp_stream stream, context* ctx,
 
 net::awaitable<void> accept_loop(tcp::acceptor* acceptor, context* ctx,
                                  std::shared_ptr<const std::atomic<bool>> stopping) {
+  hark::net::accept_backoff backoff;
+  net::steady_timer pause(acceptor->get_executor());
   for (;;) {
     auto [ec, socket] = co_await acceptor->async_accept(use_nothrow);
     if (ec == net::error::operation_aborted || !acceptor->is_open()) {
       co_return;
     }
-    if (ec) {
-      // Out of descriptors and the like: keep serving the connections already open.
-      spdlog::warn("api: accept failed: {}", ec.message());
+    if (hark::net::accept_backoff::is_resource_error(ec)) {
+      // Out of descriptors or memory: retrying at once would spin on the pending connection
+      // (SPEC §2); the connections already open go on meanwhile. One line per pause.
+      const auto delay = backoff.on_resource_error();
+      spdlog::warn("api: accept failed: {}; not accepting for {} ms (pause {} since start)",
+                   ec.message(), delay.count(), backoff.pauses());
+      pause.expires_after(delay);
+      co_await pause.async_wait(use_nothrow);
       continue;
     }
+    if (ec) {
+      spdlog::debug("api: accept failed: {}", ec.message());  // one connection's failure
+      continue;
+    }
+    backoff.on_success();
     net::co_spawn(acceptor->get_executor(),
                   run_connection(beast::tcp_stream(std::move(socket)), ctx, stopping),
                   net::detached);

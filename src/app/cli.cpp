@@ -23,6 +23,7 @@ struct raw_options {
   std::vector<std::string> upstream_ca, passthrough;
   bool ssl_insecure = false;
   unsigned workers = 0;
+  std::uint64_t max_connections = 0;
   long events_keepalive = 15;
   std::uint64_t events_queue = 8192;
 };
@@ -70,7 +71,8 @@ void apply_config_file(CLI::App& app, raw_options& o) {
       "proxy-listen",   "api-listen",   "data-dir",        "ca-dir",           "ca-key-type",
       "api-token",      "keylog",       "log-level",       "log-file",         "max-body-capture",
       "header-timeout", "idle-timeout", "connect-timeout", "upstream-timeout", "upstream-ca",
-      "passthrough",    "ssl-insecure", "workers",         "events-keepalive", "events-queue"};
+      "passthrough",    "ssl-insecure", "workers",         "events-keepalive", "events-queue",
+      "max-connections"};
   for (const auto& [key, value] : t) {
     if (known.count(std::string(key.str())) == 0) {
       throw CLI::ValidationError(
@@ -101,6 +103,7 @@ void apply_config_file(CLI::App& app, raw_options& o) {
   number("connect-timeout", o.connect_timeout);
   number("upstream-timeout", o.upstream_timeout);
   number("workers", o.workers);
+  number("max-connections", o.max_connections);
   number("events-keepalive", o.events_keepalive);
   number("events-queue", o.events_queue);
   from_toml(t, app, "upstream-ca", o.upstream_ca);
@@ -147,6 +150,10 @@ void add_options(CLI::App& app, raw_options& o) {
       ->capture_default_str();
   app.add_option("--log-file", o.log_file, "log to FILE instead of stderr (reopened on SIGHUP)");
   app.add_option("--workers", o.workers, "proxy worker threads (0: one per CPU)");
+  app.add_option("--max-connections", o.max_connections,
+                 "client connections open at once before new ones are refused (0: derived from "
+                 "the descriptor limit)")
+      ->capture_default_str();
   app.add_option("--events-keepalive", o.events_keepalive,
                  "seconds of silence before /api/events sends a keep-alive comment")
       ->capture_default_str();
@@ -159,6 +166,9 @@ void add_options(CLI::App& app, raw_options& o) {
 void check_ranges(const raw_options& o) {
   if (o.events_keepalive < 1 || o.events_keepalive > 3600) {
     throw std::invalid_argument("--events-keepalive: must be a number of seconds from 1 to 3600");
+  }
+  if (o.max_connections > 10'000'000) {
+    throw std::invalid_argument("--max-connections: must be from 0 (derived) to 10000000");
   }
   if (o.events_queue < 1 || o.events_queue > 1'000'000) {
     throw std::invalid_argument("--events-queue: must be from 1 to 1000000");
@@ -192,6 +202,7 @@ config to_config(const raw_options& o) {
     c.log_file = o.log_file;
   }
   c.workers = o.workers;
+  c.max_connections = static_cast<std::size_t>(o.max_connections);
   c.events_keepalive = std::chrono::seconds(o.events_keepalive);
   c.events_queue = static_cast<std::size_t>(o.events_queue);
   return c;

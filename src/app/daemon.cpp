@@ -1,10 +1,12 @@
 #include "daemon.hpp"
+#include "resources.hpp"
 
 #include "hark/api/server.hpp"
 #include "hark/capture/event_hub.hpp"
 #include "hark/capture/process_resolver.hpp"
 #include "hark/capture/recorder.hpp"
 #include "hark/core/hex.hpp"
+#include "hark/core/log_sink.hpp"
 #include "hark/core/time.hpp"
 #include "hark/core/version.hpp"
 #include "hark/layers/proxy_session.hpp"
@@ -17,7 +19,6 @@
 #include "hark/tls/leaf.hpp"
 #include "hark/tls/upstream_context.hpp"
 
-#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
@@ -42,16 +43,38 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-void setup_logging(const config& cfg) {
+/** Installs the daemon's logger, once, before any other thread starts. Returns the file sink
+ *  SIGHUP reopens (null when logging to stderr). */
+std::shared_ptr<reopenable_file_sink> setup_logging(const config& cfg) {
+  std::shared_ptr<reopenable_file_sink> file;
   std::shared_ptr<spdlog::logger> logger;
   if (cfg.log_file) {
-    logger = spdlog::basic_logger_mt("hark", cfg.log_file->string());
+    file = std::make_shared<reopenable_file_sink>(*cfg.log_file);
+    logger = std::make_shared<spdlog::logger>("hark", file);
   } else {
     logger = spdlog::stderr_color_mt("hark");
   }
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(cfg.log_level));
   spdlog::flush_on(spdlog::level::warn);
+  if (file) {
+    // A log file is read with `tail -f`: lower levels reach it within a second too.
+    spdlog::flush_every(std::chrono::seconds(1));
+  }
+  return file;
+}
+
+/** The connection cap (SPEC §2): --max-connections, or derived from the descriptor limit and
+ *  what the daemon holds already. Call once the store and workers are open, just before the
+ *  proxy listener. */
+std::size_t size_connections(const config& cfg, const descriptor_limit& limit) {
+  const std::size_t in_use = open_descriptors();
+  const std::size_t cap =
+      cfg.max_connections != 0 ? cfg.max_connections : default_max_connections(limit.soft, in_use);
+  spdlog::info("descriptor limit {}{} ({} in use); at most {} client connections{}", limit.soft,
+               limit.raised ? " (raised to the hard limit)" : "", in_use, cap,
+               cfg.max_connections != 0 ? "" : " (derived; set --max-connections to change)");
+  return cap;
 }
 
 tcp::endpoint to_endpoint(const endpoint_spec& spec) {
@@ -154,7 +177,9 @@ class worker_pool {
 }  // namespace
 
 int run_daemon(const config& cfg) {
-  setup_logging(cfg);
+  // Before anything opens a descriptor: the whole process runs under the raised limit.
+  const descriptor_limit limit = raise_descriptor_limit();
+  const auto log_file = setup_logging(cfg);
   // Signals are caught from the very start, so that a SIGTERM right after the "listening" lines
   // (or even before them) still means a graceful stop with exit code 0.
   asio::io_context main_ioc(1);
@@ -217,13 +242,20 @@ int run_daemon(const config& cfg) {
       states.push_back(std::make_unique<layers::worker_state>(services));
     }
     std::optional<net::listener> proxy;
+    net::listener_options limits;
+    limits.max_connections = size_connections(cfg, limit);
+    limits.open_connections = &services.metrics.connections_open;
+    limits.refused_connections = &services.metrics.connections_refused;
+    limits.accept_pauses = &services.metrics.accept_pauses;
     try {
-      proxy.emplace(workers.contexts(), to_endpoint(cfg.proxy_listen),
-                    [&states](tcp::socket&& socket, std::size_t index) {
-                      auto ex = socket.get_executor();
-                      asio::co_spawn(ex, layers::serve_client(std::move(socket), *states[index]),
-                                     asio::detached);
-                    });
+      proxy.emplace(
+          workers.contexts(), to_endpoint(cfg.proxy_listen),
+          [&states](tcp::socket&& socket, std::size_t index) {
+            auto ex = socket.get_executor();
+            asio::co_spawn(ex, layers::serve_client(std::move(socket), *states[index]),
+                           asio::detached);
+          },
+          limits);
     } catch (const boost::system::system_error& e) {
       bind_failed(e, cfg.proxy_listen, "proxy", "--proxy-listen");
     }
@@ -283,10 +315,13 @@ int run_daemon(const config& cfg) {
             return;
           }
           if (sig == SIGHUP) {
-            if (cfg.log_file) {
-              spdlog::drop("hark");
-              setup_logging(cfg);
-              spdlog::info("log file reopened");
+            if (log_file) {
+              if (const std::string error = log_file->reopen(); error.empty()) {
+                spdlog::info("log file reopened");
+                spdlog::default_logger()->flush();
+              } else {
+                spdlog::error("cannot reopen log file {}: {}", log_file->path().string(), error);
+              }
             }
             signals.async_wait(on_signal);
             return;

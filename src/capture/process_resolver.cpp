@@ -1,5 +1,8 @@
 #include "hark/capture/process_resolver.hpp"
 
+#include "sock_diag.hpp"
+
+#include <dirent.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -7,10 +10,8 @@
 #include <charconv>
 #include <condition_variable>
 #include <cstdint>
-#include <cstring>
+#include <cstdio>
 #include <deque>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -20,33 +21,32 @@
 #include <utility>
 #include <vector>
 
+// How a client's process is found (Linux), in two steps:
+//
+//  1. on the worker, when the connection is accepted (the client socket surely exists then):
+//     the kernel's exact 4-tuple lookup (sock_diag) gives the client socket's inode and uid;
+//  2. on the resolver thread, the inode is looked for among the descriptors of a few processes,
+//     in an order that finds it at once in the common cases, so that no full /proc walk happens
+//     per connection:
+//       a. the processes that owned earlier clients (a browser, a test runner);
+//       b. the processes created since the previous lookup, newest first (a one-shot `curl -x`):
+//          pids are handed out in sequence, and the kernel publishes the last one;
+//       c. only when both miss, every process (a long-running program's first connection).
+//     Hark's own pid is looked at last (a self-proxied daemon, the tests).
+
 namespace hark::capture {
 namespace {
 
-namespace fs = std::filesystem;
 namespace ip = boost::asio::ip;
 using result_type = std::optional<process_info>;
 
 // Beyond this many pending lookups the resolver is not keeping up; new ones get nullopt rather
 // than growing memory without bound.
 constexpr std::size_t max_pending = 10'000;
-
-/** A TCP endpoint normalised to IPv6 (IPv4 as v4-mapped), so that a client seen by a dual-stack
- *  listener as ::ffff:127.0.0.1 matches its IPv4 socket in /proc/net/tcp, and vice versa. */
-struct endpoint_key {
-  ip::address_v6::bytes_type address{};
-  std::uint16_t port = 0;
-  auto operator<=>(const endpoint_key&) const = default;
-};
-
-using socket_pair = std::pair<endpoint_key, endpoint_key>;  ///< (local, remote)
-
-endpoint_key key_of(const ip::tcp::endpoint& endpoint) {
-  const ip::address& address = endpoint.address();
-  const ip::address_v6 v6 =
-      address.is_v4() ? ip::make_address_v6(ip::v4_mapped, address.to_v4()) : address.to_v6();
-  return {v6.to_bytes(), endpoint.port()};
-}
+// Processes remembered as earlier clients (step a).
+constexpr std::size_t max_recent_clients = 32;
+// New pids looked at in step b before falling back to the full walk (a fork storm).
+constexpr int max_new_pids = 4096;
 
 bool is_loopback(const ip::address& address) {
   if (address.is_v4()) {
@@ -57,104 +57,37 @@ bool is_loopback(const ip::address& address) {
          (v6.is_v4_mapped() && ip::make_address_v4(ip::v4_mapped, v6).is_loopback());
 }
 
-bool parse_hex(std::string_view text, std::uint32_t& out) {
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out, 16);
-  return ec == std::errc{} && end == text.data() + text.size();
-}
-
-/** Parses `0100007F:1F90` (tcp) or 32 hex digits + port (tcp6). The kernel prints each 32-bit
- *  word of the network-order address with %08X as a host-order integer, so the word's bytes in
- *  host memory are the address bytes; the port is an ordinary host-order number. */
-std::optional<endpoint_key> parse_proc_endpoint(std::string_view text) {
-  const std::size_t colon = text.find(':');
-  if (colon == std::string_view::npos || (colon != 8 && colon != 32)) {
+/** Reads one decimal number from a /proc file; nullopt when absent. */
+std::optional<long> read_number(const char* path) {
+  std::FILE* f = std::fopen(path, "re");
+  if (f == nullptr) {
     return std::nullopt;
   }
-  std::array<unsigned char, 16> raw{};
-  for (std::size_t word = 0; word < colon / 8; ++word) {
-    std::uint32_t value = 0;
-    if (!parse_hex(text.substr(word * 8, 8), value)) {
-      return std::nullopt;
-    }
-    std::memcpy(raw.data() + word * 4, &value, sizeof value);
-  }
-  std::uint32_t port = 0;
-  if (!parse_hex(text.substr(colon + 1), port) || port > 0xffff) {
-    return std::nullopt;
-  }
-  endpoint_key key;
-  key.port = static_cast<std::uint16_t>(port);
-  if (colon == 8) {
-    ip::address_v4::bytes_type v4{};
-    std::copy_n(raw.begin(), 4, v4.begin());
-    key.address = ip::make_address_v6(ip::v4_mapped, ip::address_v4(v4)).to_bytes();
-  } else {
-    std::copy(raw.begin(), raw.end(), key.address.begin());
-  }
-  return key;
+  long value = 0;
+  const bool ok = std::fscanf(f, "%ld", &value) == 1;
+  std::fclose(f);
+  return ok ? std::optional(value) : std::nullopt;
 }
 
-/** Adds the inode of every socket in `/proc/net/tcp{,6}` whose (local, remote) is wanted. */
-void find_inodes(const char* table, const std::set<socket_pair>& wanted,
-                 std::map<socket_pair, unsigned long>& found) {
-  std::ifstream in(table);
-  std::string line;
-  std::getline(in, line);  // column titles
-  while (std::getline(in, line)) {
-    // "sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode ..."
-    std::array<std::string_view, 10> fields{};
-    std::string_view rest = line;
-    std::size_t count = 0;
-    while (count < fields.size()) {
-      const std::size_t start = rest.find_first_not_of(' ');
-      if (start == std::string_view::npos) {
-        break;
-      }
-      rest.remove_prefix(start);
-      const std::size_t end = std::min(rest.find(' '), rest.size());
-      fields[count++] = rest.substr(0, end);
-      rest.remove_prefix(end);
-    }
-    if (count < fields.size()) {
+enum class scan_result { found, not_found, gone };
+
+/** Looks for the wanted inodes among `pid`'s descriptors, recording `pid` as the owner of each
+ *  one found. `gone` when the process no longer exists (or cannot be read: another user's). */
+scan_result scan_fds(int pid, std::map<unsigned long, int>& owners, std::size_t& unowned) {
+  char dir_path[32];
+  std::snprintf(dir_path, sizeof dir_path, "/proc/%d/fd", pid);
+  DIR* dir = ::opendir(dir_path);
+  if (dir == nullptr) {
+    return scan_result::gone;
+  }
+  const int dir_fd = ::dirfd(dir);
+  bool found = false;
+  while (const dirent* e = ::readdir(dir)) {
+    if (e->d_name[0] == '.') {
       continue;
     }
-    const auto local = parse_proc_endpoint(fields[1]);
-    const auto remote = parse_proc_endpoint(fields[2]);
-    unsigned long inode = 0;
-    const auto [end, ec] =
-        std::from_chars(fields[9].data(), fields[9].data() + fields[9].size(), inode);
-    if (!local || !remote || ec != std::errc{} || inode == 0) {
-      continue;
-    }
-    if (const socket_pair pair{*local, *remote}; wanted.contains(pair)) {
-      found.emplace(pair, inode);
-    }
-  }
-}
-
-std::vector<int> list_pids() {
-  std::vector<int> pids;
-  std::error_code ec;
-  for (fs::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    int pid = 0;
-    const auto [p, parse_ec] = std::from_chars(name.data(), name.data() + name.size(), pid);
-    if (parse_ec == std::errc{} && p == name.data() + name.size() && pid > 0) {
-      pids.push_back(pid);
-    }
-  }
-  std::sort(pids.begin(), pids.end());
-  return pids;
-}
-
-/** Records `pid` as the owner of every still-unowned wanted inode among its open files. Other
- *  users' processes cannot be read without privileges and are skipped. */
-void scan_fds(int pid, std::map<unsigned long, int>& owners, std::size_t& unowned) {
-  std::error_code ec;
-  const fs::path fd_dir = fs::path("/proc") / std::to_string(pid) / "fd";
-  for (fs::directory_iterator it(fd_dir, ec), end; !ec && it != end; it.increment(ec)) {
     std::array<char, 64> target{};
-    const ssize_t n = ::readlink(it->path().c_str(), target.data(), target.size() - 1);
+    const ssize_t n = ::readlinkat(dir_fd, e->d_name, target.data(), target.size() - 1);
     const std::string_view link(target.data(), n > 0 ? static_cast<std::size_t>(n) : 0);
     constexpr std::string_view prefix = "socket:[";
     if (!link.starts_with(prefix) || !link.ends_with(']')) {
@@ -165,48 +98,181 @@ void scan_fds(int pid, std::map<unsigned long, int>& owners, std::size_t& unowne
     std::from_chars(digits.data(), digits.data() + digits.size(), inode);
     if (auto owner = owners.find(inode); owner != owners.end() && owner->second == 0) {
       owner->second = pid;
+      found = true;
       if (--unowned == 0) {
-        return;
+        break;
       }
     }
   }
+  ::closedir(dir);
+  return found ? scan_result::found : scan_result::not_found;
 }
 
-/** Maps each inode to a pid holding it (0 when none). A socket shared after fork() has several
- *  holders; our own pid is chosen only when no other process has the socket, since the daemon
- *  is rarely the client but tests (and a self-proxied daemon) can be. */
-std::map<unsigned long, int> find_owners(const std::set<unsigned long>& inodes) {
-  std::map<unsigned long, int> owners;
-  for (const unsigned long inode : inodes) {
-    owners.emplace(inode, 0);
+/** The process (thread group) of task `tid`; `tid` itself when unknown. A thread's id is a pid
+ *  too: /proc/TID exists (unlisted) and shows its process's descriptors. */
+int thread_group_of(int tid) {
+  char path[40];
+  std::snprintf(path, sizeof path, "/proc/%d/status", tid);
+  std::FILE* f = std::fopen(path, "re");
+  if (f == nullptr) {
+    return tid;
   }
-  std::size_t unowned = owners.size();
-  const int self = static_cast<int>(::getpid());
-  for (const int pid : list_pids()) {
-    if (unowned == 0) {
+  int tgid = tid;
+  std::array<char, 256> line{};
+  while (std::fgets(line.data(), line.size(), f) != nullptr) {
+    if (std::sscanf(line.data(), "Tgid: %d", &tgid) == 1) {
       break;
     }
-    if (pid != self) {
-      scan_fds(pid, owners, unowned);
+  }
+  std::fclose(f);
+  return tgid;
+}
+
+std::vector<int> list_pids() {
+  std::vector<int> pids;
+  DIR* dir = ::opendir("/proc");
+  if (dir == nullptr) {
+    return pids;
+  }
+  while (const dirent* e = ::readdir(dir)) {
+    const std::string_view name(e->d_name);
+    int pid = 0;
+    const auto [p, ec] = std::from_chars(name.data(), name.data() + name.size(), pid);
+    if (ec == std::errc{} && p == name.data() + name.size() && pid > 0) {
+      pids.push_back(pid);
     }
   }
-  if (unowned != 0) {
-    scan_fds(self, owners, unowned);
-  }
-  return owners;
+  ::closedir(dir);
+  return pids;
 }
 
 std::optional<std::string> read_comm(int pid) {
-  std::ifstream in(fs::path("/proc") / std::to_string(pid) / "comm");
-  std::string name;
-  if (!std::getline(in, name)) {
+  char path[32];
+  std::snprintf(path, sizeof path, "/proc/%d/comm", pid);
+  std::FILE* f = std::fopen(path, "re");
+  if (f == nullptr) {
     return std::nullopt;
   }
-  while (!name.empty() && (name.back() == ' ' || name.back() == '\r' || name.back() == '\t')) {
+  std::array<char, 64> buffer{};
+  const bool ok = std::fgets(buffer.data(), buffer.size(), f) != nullptr;
+  std::fclose(f);
+  if (!ok) {
+    return std::nullopt;
+  }
+  std::string name(buffer.data());
+  while (!name.empty() && (name.back() == '\n' || name.back() == ' ' || name.back() == '\t')) {
     name.pop_back();
   }
   return name;
 }
+
+/** The inode → pid search of step 2, with what it remembers between lookups. Used by the
+ *  resolver thread only. */
+class owner_finder {
+ public:
+  owner_finder() : self_(static_cast<int>(::getpid())) {
+    last_pid_ = static_cast<int>(read_number("/proc/sys/kernel/ns_last_pid").value_or(0));
+    pid_max_ = static_cast<int>(read_number("/proc/sys/kernel/pid_max").value_or(4'194'304));
+  }
+
+  /** Fills the owner (0: none found) of every inode in `owners`. */
+  void find(std::map<unsigned long, int>& owners) {
+    std::size_t unowned = owners.size();
+    std::set<int> scanned{self_};
+    scan_recent(owners, unowned, scanned);
+    if (unowned != 0) {
+      scan_new(owners, unowned, scanned);
+    }
+    if (unowned != 0) {
+      for (const int pid : list_pids()) {
+        if (unowned == 0) {
+          break;
+        }
+        if (scanned.insert(pid).second) {
+          note(pid, scan_fds(pid, owners, unowned));
+        }
+      }
+    }
+    if (unowned != 0) {
+      scan_fds(self_, owners, unowned);
+    }
+  }
+
+ private:
+  int self_;
+  int last_pid_ = 0;
+  int pid_max_ = 0;
+  std::deque<int> recent_;  ///< earlier clients' pids, most recent first
+
+  /** Step a; forgets the processes that have exited. */
+  void scan_recent(std::map<unsigned long, int>& owners, std::size_t& unowned,
+                   std::set<int>& scanned) {
+    const std::deque<int> recent = recent_;
+    for (const int pid : recent) {
+      if (unowned == 0) {
+        return;
+      }
+      scanned.insert(pid);
+      const scan_result r = scan_fds(pid, owners, unowned);
+      if (r == scan_result::gone) {
+        std::erase(recent_, pid);
+      } else {
+        note(pid, r);
+      }
+    }
+  }
+
+  /** Step b: the pids handed out since the previous lookup, newest first. */
+  void scan_new(std::map<unsigned long, int>& owners, std::size_t& unowned,
+                std::set<int>& scanned) {
+    const auto newest = read_number("/proc/sys/kernel/ns_last_pid");
+    if (!newest || *newest <= 0) {
+      return;
+    }
+    const int last = static_cast<int>(*newest);
+    int pid = last;
+    for (int n = 0; n < max_new_pids && pid != last_pid_ && unowned != 0; ++n) {
+      if (scanned.insert(pid).second && scan_fds(pid, owners, unowned) == scan_result::found) {
+        owned_by_process(pid, owners, unowned);
+      }
+      pid = pid > 1 ? pid - 1 : pid_max_ - 1;  // pids wrap around below pid_max
+    }
+    last_pid_ = last;
+  }
+
+  /** The new pid `tid` was found owning sockets; it may be a thread (threads take pids from
+   *  the same sequence): the owner is its process. Our own process is not an answer here, it
+   *  comes last (find()). */
+  void owned_by_process(int tid, std::map<unsigned long, int>& owners, std::size_t& unowned) {
+    const int tgid = thread_group_of(tid);
+    for (auto& [inode, owner] : owners) {
+      if (owner != tid) {
+        continue;
+      }
+      if (tgid == self_) {
+        owner = 0;
+        ++unowned;
+      } else {
+        owner = tgid;
+      }
+    }
+    if (tgid != self_) {
+      note(tgid, scan_result::found);
+    }
+  }
+
+  /** Remembers a process found owning a client socket. */
+  void note(int pid, scan_result r) {
+    if (r != scan_result::found) {
+      return;
+    }
+    std::erase(recent_, pid);
+    recent_.push_front(pid);
+    if (recent_.size() > max_recent_clients) {
+      recent_.pop_back();
+    }
+  }
+};
 
 }  // namespace
 
@@ -214,15 +280,17 @@ std::optional<std::string> read_comm(int pid) {
 
 struct process_resolver::impl {
   struct job {
-    socket_pair sockets;  ///< (client, proxy): the client socket's (local, remote)
+    unsigned long inode = 0;
     std::promise<result_type> promise;
     bool done = false;
   };
 
+  sock_diag diag_;  // used by the workers, under its own mutex
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<job> queue_;  // guarded by mutex_
   bool stopping_ = false;  // guarded by mutex_
+  owner_finder finder_;    // resolver thread only
   std::thread thread_;
 
   /** Completes a job once; never throws. */
@@ -259,24 +327,16 @@ struct process_resolver::impl {
     }
   }
 
-  /** One pass over /proc for the whole batch: the tables and the fd scan serve every job. */
-  static void resolve_batch(std::deque<job>& batch) {
-    std::set<socket_pair> wanted;
+  /** One search for the whole batch: a scanned process serves every job. */
+  void resolve_batch(std::deque<job>& batch) {
+    std::map<unsigned long, int> owners;
     for (const job& j : batch) {
-      wanted.insert(j.sockets);
+      owners.emplace(j.inode, 0);
     }
-    std::map<socket_pair, unsigned long> inodes;
-    find_inodes("/proc/net/tcp", wanted, inodes);
-    find_inodes("/proc/net/tcp6", wanted, inodes);
-    std::set<unsigned long> inode_set;
-    for (const auto& [pair, inode] : inodes) {
-      inode_set.insert(inode);
-    }
-    const std::map<unsigned long, int> owners = find_owners(inode_set);
+    finder_.find(owners);
     std::map<int, std::optional<std::string>> names;
     for (job& j : batch) {
-      const auto inode = inodes.find(j.sockets);
-      const int pid = inode == inodes.end() ? 0 : owners.at(inode->second);
+      const int pid = owners.at(j.inode);
       if (pid == 0) {
         complete(j, std::nullopt);
         continue;
@@ -308,13 +368,22 @@ process_resolver::~process_resolver() {
 
 std::shared_future<result_type> process_resolver::resolve(const ip::tcp::endpoint& client,
                                                           const ip::tcp::endpoint& proxy) {
-  impl::job j{{key_of(client), key_of(proxy)}, {}, false};
+  impl::job j;
   std::shared_future<result_type> future = j.promise.get_future().share();
-  // A remote client's process is on another machine: answer at once, without touching /proc.
+  // A remote client's process is on another machine: answer at once, without asking the kernel.
   if (!is_loopback(client.address())) {
     impl::complete(j, std::nullopt);
     return future;
   }
+  // Now, while the client socket surely exists: a client that sends one request and exits may
+  // be gone by the time the resolver thread runs, but its socket's inode is known.
+  const auto owner = impl_->diag_.find(client, proxy);
+  // Another user's descriptors cannot be read without privileges: no search for them.
+  if (!owner || (owner->uid != ::geteuid() && ::geteuid() != 0)) {
+    impl::complete(j, std::nullopt);
+    return future;
+  }
+  j.inode = owner->inode;
   {
     std::lock_guard lock(impl_->mutex_);
     if (!impl_->stopping_ && impl_->queue_.size() < max_pending) {

@@ -1,6 +1,7 @@
 #include "hark/core/time.hpp"
 
 #include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 
@@ -47,6 +48,15 @@ bool read_int(std::string_view& s, std::size_t digits, int& out) {
   return true;
 }
 
+bool is_leap(int year) {
+  return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+}
+
+int days_in_month(int year, int mon) {
+  constexpr int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return mon == 2 && is_leap(year) ? 29 : days[mon - 1];
+}
+
 bool expect(std::string_view& s, char c) {
   if (s.empty() || s.front() != c) {
     return false;
@@ -61,7 +71,9 @@ std::optional<std::int64_t> parse_time_us(std::string_view s) {
   if (!s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos) {
     std::int64_t ms = 0;
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), ms);
-    if (ec != std::errc{}) {
+    // Beyond this many milliseconds the microseconds would not fit in 64 bits.
+    constexpr std::int64_t max_ms = INT64_MAX / 1000;
+    if (ec != std::errc{} || ms > max_ms) {
       return std::nullopt;
     }
     return ms * 1000;
@@ -101,7 +113,9 @@ std::optional<std::int64_t> parse_time_us(std::string_view s) {
       const int sign = s.front() == '-' ? -1 : 1;
       s.remove_prefix(1);
       int oh = 0, om = 0;
-      if (!read_int(s, 2, oh) || !(expect(s, ':') || true) || !read_int(s, 2, om) || !s.empty()) {
+      // Extended format throughout (RFC 3339): the offset is ±hh:mm, as the date has dashes.
+      if (!read_int(s, 2, oh) || !expect(s, ':') || !read_int(s, 2, om) || !s.empty() || oh > 23 ||
+          om > 59) {
         return std::nullopt;
       }
       offset_s = sign * (oh * 3600 + om * 60);
@@ -109,7 +123,9 @@ std::optional<std::int64_t> parse_time_us(std::string_view s) {
       return std::nullopt;
     }
   }
-  if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60) {
+  // timegm() would roll `Feb 31` over into March: impossible dates are rejected instead.
+  if (mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, mon) || hour > 23 || min > 59 ||
+      sec > 60) {
     return std::nullopt;
   }
   tm.tm_year = year - 1900;

@@ -84,6 +84,43 @@ def is_sanitized_build():
         return b"__asan_init" in f.read()
 
 
+def cpu_seconds(pid):
+    """User + system CPU seconds the process has used so far (/proc/PID/stat)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def open_descriptors(pid):
+    """How many descriptors the process has open."""
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def thread_count(pid):
+    return len(os.listdir("/proc/%d/task" % pid))
+
+
+def rss_bytes(pid):
+    """The process's resident set size now (VmRSS) in bytes."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS for pid %d" % pid)
+
+
+def metric(hark, name):
+    """One unlabelled sample of GET /metrics, as a number."""
+    status, _, data = hark.api("GET", "/metrics")
+    if status != 200:
+        raise AssertionError("GET /metrics: %d" % status)
+    text = data.decode() if isinstance(data, bytes) else data
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError("no %s in /metrics" % name)
+
+
 def peak_rss_bytes(pid):
     """The process's peak resident set size (VmHWM) in bytes."""
     with open("/proc/%d/status" % pid) as f:
@@ -279,14 +316,15 @@ class Hark:
 
 
 def start_hark(extra_args=(), data_dir=None, env=None, with_data_dir=True, subcommand=None,
-               timeout=START_TIMEOUT):
+               timeout=START_TIMEOUT, prefix=()):
     """Starts hark on port 0 (proxy and API) with its own data directory (a new temp dir unless
-    given) and waits for the two listening lines. Returns a Hark."""
+    given) and waits for the two listening lines. Returns a Hark. `prefix` runs it through a
+    wrapper command (`prlimit --nofile=64 --`)."""
     binary = require_binary()
     if data_dir is None:
         data_dir = make_temp_dir()
     stderr_path = os.path.join(make_temp_dir("hark-log-"), "stderr.log")
-    args = [binary] + ([subcommand] if subcommand else [])
+    args = list(prefix) + [binary] + ([subcommand] if subcommand else [])
     args += ["--proxy-listen", "127.0.0.1:0", "--api-listen", "127.0.0.1:0"]
     if with_data_dir:
         args += ["--data-dir", data_dir]

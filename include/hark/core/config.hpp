@@ -39,6 +39,9 @@ struct config {
   std::string log_level = "info";
   std::optional<std::filesystem::path> log_file;
   unsigned workers = 0;  ///< 0: one per hardware thread
+  /** Client connections open at once before new ones are refused; 0: derived from the
+   *  descriptor limit at start (SPEC §2, "Resources"). */
+  std::size_t max_connections = 0;
 
   std::filesystem::path database_path() const { return data_dir / "hark.db"; }
 };

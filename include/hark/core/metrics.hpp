@@ -20,6 +20,8 @@ struct proxy_metrics {
 
   std::atomic<std::uint64_t> connections_open{0};
   std::atomic<std::uint64_t> connections_total{0};
+  std::atomic<std::uint64_t> connections_refused{0};  ///< over --max-connections, closed at once
+  std::atomic<std::uint64_t> accept_pauses{0};    ///< accept loop paused: no descriptor or memory
   std::atomic<std::uint64_t> tunnels_relayed{0};  ///< CONNECT tunnels relayed without capture
   std::array<std::array<std::atomic<std::uint64_t>, outcomes>, protocols> requests{};
   std::atomic<std::uint64_t> request_body_bytes{0};   ///< client → upstream, after framing

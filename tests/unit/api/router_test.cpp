@@ -128,12 +128,16 @@ TEST_F(api_router, responses_are_framed_json_without_cors) {
 }
 
 TEST_F(api_router, health_reports_version_recording_and_store) {
+  // Uptime counts from started_at in milliseconds: a start 3 s ago reads 3000 and a bit, which a
+  // unit mix-up (seconds, microseconds) or a fixed value would not.
+  ctx_->started_at = std::chrono::steady_clock::now() - std::chrono::seconds(3);
   auto res = get("/api/health");
   ASSERT_EQ(res.result(), http::status::ok);
   auto health = body_json(res);
   EXPECT_EQ(health["status"], "ok");
   EXPECT_EQ(health["version"], hark::version);
-  EXPECT_GE(health["uptimeMs"].get<std::int64_t>(), 0);
+  EXPECT_GE(health["uptimeMs"].get<std::int64_t>(), 3000);
+  EXPECT_LT(health["uptimeMs"].get<std::int64_t>(), 3000 + 60'000);
   EXPECT_TRUE(health["recording"]["sessionId"].is_null());
   EXPECT_EQ(health["recording"]["isRecording"], false);
   EXPECT_EQ(health["store"], json::parse(R"({"ok":true,"lastError":null})"));
@@ -150,7 +154,8 @@ TEST_F(api_router, health_reports_version_recording_and_store) {
   EXPECT_EQ(health["recording"]["isRecording"], true);
   EXPECT_EQ(health["store"]["ok"], false);
   EXPECT_EQ(health["store"]["lastError"], "database or disk is full");
-  EXPECT_GE(health["uptimeMs"].get<std::int64_t>(), 5000);
+  EXPECT_GE(health["uptimeMs"].get<std::int64_t>(), 8000);
+  EXPECT_LT(health["uptimeMs"].get<std::int64_t>(), 8000 + 60'000);
   ctx_->writer_stats = nullptr;
 }
 

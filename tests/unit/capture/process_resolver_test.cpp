@@ -126,27 +126,34 @@ TEST(process_resolver, unknown_socket_pair_yields_nullopt) {
                                      tcp::endpoint(net::ip::make_address("127.0.0.2"), 2))));
 }
 
+/** Forks a child named `name` that connects to 127.0.0.1:`port` and exits when the connection
+ *  is closed by the other end. */
+pid_t spawn_client(unsigned short port, const char* name) {
+  const pid_t child = fork();
+  if (child != 0) {
+    return child;
+  }
+  // Only async-signal-safe calls here: the parent has other threads.
+  prctl(PR_SET_NAME, name, 0, 0, 0);
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    _exit(1);
+  }
+  char byte = 0;
+  while (read(fd, &byte, 1) > 0) {
+  }
+  _exit(0);  // the parent closed its end: done
+}
+
 TEST(process_resolver, finds_a_child_process_that_owns_the_client_socket) {
   loopback_pair listener(tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
   const unsigned short port = listener.acceptor.local_endpoint().port();
-  const pid_t child = fork();
+  const pid_t child = spawn_client(port, "hark-rt-child");
   ASSERT_GE(child, 0);
-  if (child == 0) {
-    // Only async-signal-safe calls here: the parent has other threads.
-    prctl(PR_SET_NAME, "hark-rt-child", 0, 0, 0);
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      _exit(1);
-    }
-    char byte = 0;
-    while (read(fd, &byte, 1) > 0) {
-    }
-    _exit(0);  // the parent closed its end: done
-  }
   tcp::socket accepted(listener.io);
   listener.acceptor.accept(accepted);
   process_resolver resolver;
@@ -158,6 +165,27 @@ TEST(process_resolver, finds_a_child_process_that_owns_the_client_socket) {
   ASSERT_TRUE(info);
   EXPECT_EQ(info->pid, child);
   EXPECT_EQ(info->name, "hark-rt-child");
+}
+
+// One short-lived client after another (a loop of `curl -x`): each is a new process, found
+// among the pids created since the previous lookup, never confused with the one before.
+TEST(process_resolver, each_of_several_short_lived_clients_is_its_own_process) {
+  loopback_pair listener(tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
+  const unsigned short port = listener.acceptor.local_endpoint().port();
+  process_resolver resolver;
+  for (int i = 0; i < 5; ++i) {
+    const pid_t child = spawn_client(port, "hark-rt-short");
+    ASSERT_GE(child, 0);
+    tcp::socket accepted(listener.io);
+    listener.acceptor.accept(accepted);
+    const auto future = resolver.resolve(accepted.remote_endpoint(), accepted.local_endpoint());
+    const auto info = wait(future);
+    accepted.close();
+    ASSERT_EQ(waitpid(child, nullptr, 0), child);
+    ASSERT_TRUE(info) << i;
+    EXPECT_EQ(info->pid, child) << i;
+    EXPECT_EQ(info->name, "hark-rt-short");
+  }
 }
 
 TEST(process_resolver, many_lookups_in_one_batch_all_complete) {

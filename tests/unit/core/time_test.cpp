@@ -24,6 +24,23 @@ TEST(timefmt, parses_iso_and_milliseconds) {
   EXPECT_FALSE(hark::timefmt::parse_time_us(""));
 }
 
+TEST(timefmt, rejects_impossible_dates_and_malformed_offsets) {
+  EXPECT_FALSE(hark::timefmt::parse_time_us("2026-02-31T00:00:00Z"));
+  EXPECT_FALSE(hark::timefmt::parse_time_us("2026-02-29"));  // 2026 is no leap year
+  EXPECT_FALSE(hark::timefmt::parse_time_us("1900-02-29"));  // nor is 1900
+  EXPECT_FALSE(hark::timefmt::parse_time_us("2026-04-31"));
+  EXPECT_EQ(hark::timefmt::parse_time_us("2024-02-29"), 1709164800000000);
+  EXPECT_EQ(hark::timefmt::parse_time_us("2000-02-29"), 951782400000000);
+  EXPECT_EQ(hark::timefmt::parse_time_us("2026-12-31"), 1798675200000000);
+  EXPECT_FALSE(hark::timefmt::parse_time_us("2024-02-28T17:00:00+0100"));
+  EXPECT_FALSE(hark::timefmt::parse_time_us("2024-02-28T17:00:00+24:00"));
+  EXPECT_FALSE(hark::timefmt::parse_time_us("2024-02-28T17:00:00+01:60"));
+  EXPECT_FALSE(hark::timefmt::parse_time_us("2024-02-28T17:00"));
+  EXPECT_FALSE(hark::timefmt::parse_time_us("2024-02-28T24:00:00Z"));
+  EXPECT_FALSE(hark::timefmt::parse_time_us("99999999999999999"));  // µs beyond 64 bits
+  EXPECT_EQ(hark::timefmt::parse_time_us("9223372036854775"), 9223372036854775000);
+}
+
 TEST(timefmt, default_session_name_uses_us_12_hour_format) {
   setenv("TZ", "UTC", 1);
   tzset();
