@@ -5,9 +5,9 @@
 #   ./scripts/hark.sh build [release|asan|tsan]
 #                                       configure and build build/release, build/asan or build/tsan
 #   ./scripts/hark.sh run [hark args…]  deps + release build, then run the daemon in the foreground
-#   ./scripts/hark.sh test              deps + release build + ctest, then the same under ASan+UBSan
-#   ./scripts/hark.sh tsan              deps + TSan build, the tests where threads meet,
-#                                       the threaded tests under TSan, and a short run of each fuzzer
+#   ./scripts/hark.sh test              deps + release build + ctest, then the same under ASan+UBSan,
+#                                       and a short run of each fuzzer
+#   ./scripts/hark.sh tsan              deps + TSan build, then the tests where threads meet
 #
 # Every subcommand is idempotent: running it twice does the work once.
 set -euo pipefail
@@ -53,7 +53,7 @@ timed() {
 die() { log "$*"; exit 1; }
 
 usage() {
-  sed -n '2,10s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+  sed -n '2,12s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
 as_root() {
