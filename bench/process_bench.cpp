@@ -132,8 +132,8 @@ double proc_net_tcp_read_us() {
       ++lines;
     }
   }
-  const auto us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() -
-                                                            start).count();
+  const auto us =
+      std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
   std::printf("one read of /proc/net/tcp{,6}: %zu lines, %.0f us\n", lines, us);
   return us;
 }
@@ -168,9 +168,9 @@ int main(int argc, char** argv) {
   kill(holder, SIGKILL);
   waitpid(holder, nullptr, 0);
   const double per_connection_us = (with - base) / count * 1e6;
-  std::printf("%d other sockets, %d connections: %.1f us CPU per connection without lookup, "
-              "%.1f us with; attribution costs %.1f us; %d/%d found the client\n",
-              others, count, base / count * 1e6, with / count * 1e6, per_connection_us, found,
-              count);
+  std::printf(
+      "%d other sockets, %d connections: %.1f us CPU per connection without lookup, "
+      "%.1f us with; attribution costs %.1f us; %d/%d found the client\n",
+      others, count, base / count * 1e6, with / count * 1e6, per_connection_us, found, count);
   return found == count ? 0 : 1;
 }

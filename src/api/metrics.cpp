@@ -37,8 +37,8 @@ void proxy_families(std::string& out, const proxy_metrics& m) {
   sample(out, "hark_tunnels_relayed_total", "", m.tunnels_relayed.load());
 
   family(out, "hark_requests_total", "counter", "Exchanges by client protocol and outcome.");
-  constexpr std::array<const char*, proxy_metrics::protocols> protocols{"http/1.1", "https/1.1", "h2c",
-                                                                    "h2"};
+  constexpr std::array<const char*, proxy_metrics::protocols> protocols{"http/1.1", "https/1.1",
+                                                                        "h2c", "h2"};
   constexpr std::array<const char*, proxy_metrics::outcomes> outcomes{"1xx", "2xx", "3xx",
                                                                       "4xx", "5xx", "failed"};
   for (std::size_t p = 0; p < protocols.size(); ++p) {
