@@ -275,10 +275,12 @@ void http2_stream::on_upstream_headers(h2::headers_event& e) {
       ex_.response_head(h2_response_head(e.fields));
       client.submit_response(id_, h2_forwarded_fields(e.fields), e.end_stream);
       if (e.end_stream) {
+        response_ended_ = true;
         ex_.response_end({});
       }
       break;
     case h2::head_kind::trailers:
+      response_ended_ = true;
       ex_.response_end(e.fields);
       client.submit_trailers(id_, h2_forwarded_fields(e.fields));
       break;
@@ -297,6 +299,7 @@ void http2_stream::on_upstream_data(h2::data_event& e) {
   auto& client = layer_.client();
   client.submit_data(id_, e.bytes, e.end_stream);
   if (e.end_stream) {
+    response_ended_ = true;
     ex_.response_end({});
   }
   layer_.connection().services.metrics.response_body_bytes.fetch_add(e.bytes.size(),
@@ -316,6 +319,14 @@ void http2_stream::on_upstream_closed(std::uint32_t error_code, bool reset_by_pe
   up_.reset();
   up_id_ = 0;
   if (error_code == no_error) {
+    if (ex_.response_started() && !response_ended_) {
+      // The origin's END_STREAM came without a DATA event to carry it (an empty last frame):
+      // the client's stream ends here.
+      response_ended_ = true;
+      layer_.client().submit_data(id_, {}, true);
+      ex_.response_end({});
+      layer_.wake();
+    }
     ex_.finish();
     return;
   }

@@ -79,6 +79,7 @@ class http2_stream final : public h2_upstream::handler {
   capture::header_list fields_;
   bool request_ended_;
   bool client_closed_ = false;
+  bool response_ended_ = false;  ///< END_STREAM (or trailers) passed on to the client
   bool task_running_ = false;
   bool cancelled_ = false;
   std::shared_ptr<h2_upstream> up_;  ///< the HTTP/2 upstream while its stream is open
