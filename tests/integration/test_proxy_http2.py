@@ -178,6 +178,16 @@ class Http2Test(unittest.TestCase):
         self.assertEqual(len(result.stdout), size)
         self.assertEqual(hashlib.sha256(result.stdout).hexdigest(), pattern_sha256(size))
 
+    def test_a_node_client_sees_the_download_end(self):
+        # Node's origin ends the stream with an empty DATA frame; a Node client (64 KiB windows)
+        # waits for that END_STREAM after the last byte.
+        size = 16 << 20
+        for _ in range(2):  # the second one over the shared upstream connection
+            r = self.node_client([{"path": "/bytes?n=%d" % size}])["results"][0]
+            self.assertEqual(r["bodyLength"], size)
+            self.assertEqual(r["sha256"], pattern_sha256(size))
+            self.assertEqual(r["rstCode"], 0)
+
     def test_a_stream_whose_origin_stops_sending_ends_after_the_upstream_timeout(self):
         hark = start_hark(["--upstream-ca", self.pki.ca_pem, "--upstream-timeout", "1"])
         self.addCleanup(hark.kill9)
