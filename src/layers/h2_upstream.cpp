@@ -11,21 +11,13 @@ namespace hark::layers {
 
 using namespace boost::asio::experimental::awaitable_operators;
 
-namespace {
-
-/** nghttp2 error codes (RFC 9113 §7) Hark uses by name. */
-constexpr std::uint32_t refused_stream = 0x7;
-constexpr std::uint32_t cancel = 0x8;
-
-}  // namespace
-
 h2_upstream::h2_upstream(net::upstream_connection&& conn, const h2::settings& s,
                          capture::flow_sink& sink)
     : conn_(std::move(conn)),
       session_(h2::role::client, s),
-      wake_(conn_.io().socket().get_executor()),
       id_(ids::new_ulid()),
-      tap_(sink, id_, capture::h2_leg::upstream) {}
+      tap_(sink, id_, capture::h2_leg::upstream),
+      pump_(conn_.io().socket().get_executor()) {}
 
 h2_upstream::~h2_upstream() = default;
 
@@ -40,7 +32,7 @@ asio::awaitable<void> h2_upstream::run(std::shared_ptr<h2_upstream> self) {
     spdlog::error("upstream HTTP/2 connection {} to {}: {}", self->id_, self->conn_.key, e.what());
   }
   self->retired_ = true;
-  self->fail_all(cancel);
+  self->fail_all(NGHTTP2_CANCEL);
   self->tap_.flush();
   boost::system::error_code ignored;
   self->conn_.io().socket().close(ignored);
@@ -53,9 +45,7 @@ asio::awaitable<void> h2_upstream::read_loop() {
     if (ec) {
       break;
     }
-    const std::string_view bytes(buf.data(), n);
-    tap_.received(bytes);
-    const auto r = session_.receive(bytes);
+    const auto r = h2_pump::receive(session_, tap_, std::string_view(buf.data(), n));
     dispatch();
     wake();
     if (!r.ok) {
@@ -66,39 +56,13 @@ asio::awaitable<void> h2_upstream::read_loop() {
       break;
     }
   }
-  reading_done_ = true;
   retired_ = true;
-  wake();
+  pump_.reading_done();
 }
 
 asio::awaitable<void> h2_upstream::write_loop() {
-  for (;;) {
-    woken_ = false;
-    const auto pending = session_.pending_output();
-    out_.assign(pending);
-    session_.consume_output(pending.size());
-    dispatch();  // framing DATA may close streams
-    if (!out_.empty()) {
-      tap_.sent(out_);
-      auto [ec, n] = co_await conn_.io().write(asio::buffer(out_));
-      if (ec) {
-        break;
-      }
-      notify_writable();
-      continue;
-    }
-    if (reading_done_ || (!session_.want_read() && !session_.want_write())) {
-      break;
-    }
-    if (woken_) {
-      continue;  // something was submitted while this pass ran (dispatch() above)
-    }
-    wake_.expires_at(asio::steady_timer::time_point::max());
-    co_await wake_.async_wait(use_nothrow);
-  }
-  // The reader may still wait for bytes: a closed socket ends it.
-  boost::system::error_code ignored;
-  conn_.io().socket().close(ignored);
+  co_await pump_.write_loop(
+      session_, tap_, conn_.io(), [this] { dispatch(); }, [this] { notify_writable(); });
 }
 
 void h2_upstream::notify_writable() {
@@ -167,7 +131,7 @@ void h2_upstream::on_goaway(const h2::goaway_event& e) {
     }
   }
   for (auto id : refused) {
-    on_closed(id, refused_stream, true);
+    on_closed(id, NGHTTP2_REFUSED_STREAM, true);
   }
 }
 
@@ -214,7 +178,7 @@ void h2_upstream::consume(std::int32_t id, std::size_t n) {
 
 void h2_upstream::detach(std::int32_t id) {
   if (handlers_.erase(id) > 0) {
-    session_.submit_rst(id, cancel);
+    session_.submit_rst(id, NGHTTP2_CANCEL);
     wake();
   }
 }

@@ -10,6 +10,7 @@
 //     └────────────────────────────────────────────────────────┴──► closed
 
 #include "connection.hpp"
+#include "h2_pump.hpp"
 
 #include "hark/h2/frame_tap.hpp"
 #include "hark/h2/session.hpp"
@@ -77,22 +78,16 @@ class h2_upstream final : public net::shared_upstream,
   void on_closed(std::int32_t id, std::uint32_t code, bool by_peer);
   void on_goaway(const h2::goaway_event& e);
   void fail_all(std::uint32_t code);
-  void wake() {
-    woken_ = true;
-    wake_.cancel();
-  }
+  void wake() { pump_.wake(); }
 
   net::upstream_connection conn_;
   h2::session session_;
   std::unordered_map<std::int32_t, handler*> handlers_;
-  asio::steady_timer wake_;
   std::string id_;     ///< ULID: the upstreamHttp2 connection id of its entries
   h2::frame_tap tap_;  ///< the connection's frame log (SPEC §4)
-  std::string out_;
+  h2_pump pump_;
   std::vector<std::int32_t> writable_;  ///< scratch of notify_writable()
   bool retired_ = false;
-  bool reading_done_ = false;
-  bool woken_ = false;  ///< wake() since the writer last looked at the session
 };
 
 }  // namespace hark::layers

@@ -14,12 +14,6 @@ namespace hark::layers {
 
 using namespace boost::asio::experimental::awaitable_operators;
 
-namespace {
-
-constexpr std::uint32_t protocol_error = 0x1;
-
-}  // namespace
-
 bool negotiated_h2(net::upstream_connection& conn) {
   if (!conn.tls) {
     return false;
@@ -33,9 +27,10 @@ bool negotiated_h2(net::upstream_connection& conn) {
 http2_layer::http2_layer(client_connection& c)
     : c_(c),
       session_(h2::role::server, h2::settings{}),
-      wake_(c.socket.get_executor()),
+      tasks_ended_(c.socket.get_executor()),
       id_(ids::new_ulid()),
-      tap_(c.services.sink, id_, capture::h2_leg::client, capture::to_net_address(c.info.client)) {}
+      tap_(c.services.sink, id_, capture::h2_leg::client, capture::to_net_address(c.info.client)),
+      pump_(c.socket.get_executor()) {}
 
 http2_layer::~http2_layer() = default;
 
@@ -87,14 +82,14 @@ std::shared_ptr<h2_upstream> http2_layer::shared_upstream() {
 
 void http2_layer::task_ended() noexcept {
   --tasks_;
+  tasks_ended_.cancel();
   wake();
 }
 
 asio::awaitable<void> http2_layer::read_loop() {
   // h2c prior knowledge: the preface's first bytes were read while the tunnel was classified.
   if (!c_.buf.empty()) {
-    tap_.received(c_.buf.data());
-    session_.receive(c_.buf.data());
+    h2_pump::receive(session_, tap_, c_.buf.data());
     c_.buf.clear();
     dispatch();
   }
@@ -111,9 +106,7 @@ asio::awaitable<void> http2_layer::read_loop() {
     if (ec) {
       break;
     }
-    const std::string_view bytes(buf.data(), n);
-    tap_.received(bytes);
-    const auto r = session_.receive(bytes);
+    const auto r = h2_pump::receive(session_, tap_, std::string_view(buf.data(), n));
     dispatch();
     wake();
     if (!r.ok) {
@@ -121,38 +114,18 @@ asio::awaitable<void> http2_layer::read_loop() {
       break;
     }
   }
-  reading_done_ = true;
-  wake();
+  pump_.reading_done();
 }
 
 asio::awaitable<void> http2_layer::write_loop() {
-  for (;;) {
-    woken_ = false;
-    const auto pending = session_.pending_output();
-    out_.assign(pending);
-    session_.consume_output(pending.size());
-    dispatch();  // framing DATA may close streams
-    if (!out_.empty()) {
-      tap_.sent(out_);
-      if (auto [ec, n] = co_await c_.io().write(asio::buffer(out_)); ec) {
-        break;
-      }
-      for (auto& [id, stream] : streams_) {
-        stream->on_client_writable();
-      }
-      continue;
-    }
-    if (reading_done_ || (!session_.want_read() && !session_.want_write())) {
-      break;
-    }
-    if (woken_) {
-      continue;  // something was submitted while this pass ran (dispatch() above)
-    }
-    wake_.expires_at(asio::steady_timer::time_point::max());
-    co_await wake_.async_wait(use_nothrow);
+  co_await pump_.write_loop(
+      session_, tap_, c_.io(), [this] { dispatch(); }, [this] { on_written(); });
+}
+
+void http2_layer::on_written() {
+  for (auto& [id, stream] : streams_) {
+    stream->on_client_writable();
   }
-  boost::system::error_code ignored;
-  c_.socket.close(ignored);  // ends the reader if it still waits
 }
 
 void http2_layer::dispatch() {
@@ -193,7 +166,7 @@ void http2_layer::on_headers(h2::headers_event& e) {
   auto request = parse_h2_request(e.fields, error);
   if (!request || !c_.tunnel) {
     spdlog::debug("connection {}: HTTP/2 stream {}: {}", c_.info.id, e.stream_id, error);
-    session_.submit_rst(e.stream_id, protocol_error);
+    session_.submit_rst(e.stream_id, NGHTTP2_PROTOCOL_ERROR);
     return;
   }
   exchange_target t;
@@ -226,11 +199,11 @@ void http2_layer::collect_finished() {
 
 asio::awaitable<void> http2_layer::end_streams() {
   for (auto& [id, stream] : streams_) {
-    stream->on_client_closed(0x8);  // CANCEL: the connection is gone
+    stream->on_client_closed(NGHTTP2_CANCEL);  // the connection is gone
   }
   while (tasks_ > 0) {
-    wake_.expires_at(asio::steady_timer::time_point::max());
-    co_await wake_.async_wait(use_nothrow);
+    tasks_ended_.expires_at(asio::steady_timer::time_point::max());
+    co_await tasks_ended_.async_wait(use_nothrow);
   }
   streams_.clear();
 }

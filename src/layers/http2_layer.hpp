@@ -11,6 +11,7 @@
 //                                                   upstream events ────┘
 
 #include "connection.hpp"
+#include "h2_pump.hpp"
 
 #include "hark/h2/frame_tap.hpp"
 #include "hark/h2/session.hpp"
@@ -43,10 +44,7 @@ class http2_layer {
   h2::session& client() noexcept { return session_; }
   const std::string& connection_id() const noexcept { return id_; }
   /** The session has something to send. */
-  void wake() {
-    woken_ = true;
-    wake_.cancel();
-  }
+  void wake() { pump_.wake(); }
   /** An HTTP/2 upstream with room for a stream for this connection's origin, or null when the
    *  origin is reached over HTTP/1.1 (h2c) or no shared connection exists. */
   std::shared_ptr<h2_upstream> shared_upstream();
@@ -60,6 +58,7 @@ class http2_layer {
   asio::awaitable<void> read_loop();
   asio::awaitable<void> write_loop();
   void dispatch();
+  void on_written();
   void on_headers(h2::headers_event& e);
   void on_closed(std::int32_t id, std::uint32_t code);
   void collect_finished();
@@ -68,15 +67,13 @@ class http2_layer {
 
   client_connection& c_;
   h2::session session_;
-  asio::steady_timer wake_;
+  asio::steady_timer tasks_ended_;  ///< cancelled when a stream's own coroutine ends
   std::string id_;     ///< ULID of the client-side connection (entries' http2.connectionId)
   h2::frame_tap tap_;  ///< the connection's frame log (SPEC §4)
+  h2_pump pump_;
   std::unordered_map<std::int32_t, std::unique_ptr<http2_stream>> streams_;
   std::string upstream_key_;  ///< pool key of the origin's HTTP/2 connections (intercepted only)
-  std::string out_;
   std::size_t tasks_ = 0;
-  bool reading_done_ = false;
-  bool woken_ = false;  ///< wake() since the writer last looked at the session
 };
 
 }  // namespace hark::layers

@@ -3,6 +3,7 @@
 #include "http1_exchange.hpp"
 #include "http2_layer.hpp"
 
+#include "hark/h2/frame_log.hpp"
 #include "hark/layers/http1_codec.hpp"
 
 #include <spdlog/spdlog.h>
@@ -12,31 +13,6 @@
 namespace hark::layers {
 
 namespace {
-
-/** A stream's queue on the other side beyond which received DATA is not consumed yet. */
-constexpr std::size_t backlog_limit = 1 << 20;
-
-constexpr std::uint32_t no_error = 0x0;
-constexpr std::uint32_t internal_error = 0x2;
-constexpr std::uint32_t cancel_code = 0x8;
-
-std::string error_code_name(std::uint32_t code) {
-  static constexpr const char* names[] = {"NO_ERROR",
-                                          "PROTOCOL_ERROR",
-                                          "INTERNAL_ERROR",
-                                          "FLOW_CONTROL_ERROR",
-                                          "SETTINGS_TIMEOUT",
-                                          "STREAM_CLOSED",
-                                          "FRAME_SIZE_ERROR",
-                                          "REFUSED_STREAM",
-                                          "CANCEL",
-                                          "COMPRESSION_ERROR",
-                                          "CONNECT_ERROR",
-                                          "ENHANCE_YOUR_CALM",
-                                          "INADEQUATE_SECURITY",
-                                          "HTTP_1_1_REQUIRED"};
-  return code < std::size(names) ? names[code] : "0x" + std::to_string(code);
-}
 
 proxy_metrics::protocol protocol_of(const client_connection& c) {
   return c.tls ? proxy_metrics::https2 : proxy_metrics::http2;
@@ -148,7 +124,7 @@ void http2_stream::on_stalled(errc code, const std::string& message) {
   response_stall_.disarm();
   request_stall_.disarm();
   if (up_ && up_id_ > 0) {
-    up_->reset(up_id_, cancel_code);
+    up_->reset(up_id_, NGHTTP2_CANCEL);
     up_->detach(up_id_);
     up_.reset();
     up_id_ = 0;
@@ -157,7 +133,7 @@ void http2_stream::on_stalled(errc code, const std::string& message) {
     respond_failure(code, message);
     return;
   }
-  layer_.client().submit_rst(id_, cancel_code);
+  layer_.client().submit_rst(id_, NGHTTP2_CANCEL);
   layer_.wake();
   ex_.finish(make_error(code, message));
 }
@@ -174,7 +150,7 @@ void http2_stream::respond_failure(errc code, const std::string& message) {
       client.submit_data(id_, a.body, true);
     }
   } else {
-    client.submit_rst(id_, internal_error);
+    client.submit_rst(id_, NGHTTP2_INTERNAL_ERROR);
   }
   layer_.wake();
   ex_.finish(make_error(code, message));
@@ -224,15 +200,16 @@ void http2_stream::on_client_closed(std::uint32_t code) {
   request_stall_.disarm();
   release_upstream_window(true);  // nothing more goes to the client
   if (!ex_.finished()) {
-    if (code == no_error && ex_.response_started()) {
+    if (code == NGHTTP2_NO_ERROR && ex_.response_started()) {
       ex_.finish();
     } else {
-      ex_.finish(make_error(errc::client_reset,
-                            "hark: the client reset the stream (" + error_code_name(code) + ")"));
+      ex_.finish(make_error(errc::client_reset, "hark: the client reset the stream (" +
+                                                    h2::error_code_name(code) + ")"));
     }
   }
   if (up_ && up_id_ > 0) {
-    up_->reset(up_id_, code == no_error ? cancel_code : code);
+    up_->reset(up_id_,
+               code == NGHTTP2_NO_ERROR ? static_cast<std::uint32_t>(NGHTTP2_CANCEL) : code);
     up_->detach(up_id_);
     up_.reset();
     up_id_ = 0;
@@ -318,7 +295,7 @@ void http2_stream::on_upstream_closed(std::uint32_t error_code, bool reset_by_pe
   request_stall_.disarm();
   up_.reset();
   up_id_ = 0;
-  if (error_code == no_error) {
+  if (error_code == NGHTTP2_NO_ERROR) {
     if (ex_.response_started() && !response_ended_) {
       // The origin's END_STREAM came without a DATA event to carry it (an empty last frame):
       // the client's stream ends here.
@@ -332,7 +309,7 @@ void http2_stream::on_upstream_closed(std::uint32_t error_code, bool reset_by_pe
   }
   const auto message = "hark: " + net::upstream_key(ex_.target().host, ex_.target().port) +
                        (reset_by_peer ? " reset the stream (" : " closed the connection (") +
-                       error_code_name(error_code) + ")";
+                       h2::error_code_name(error_code) + ")";
   if (!ex_.response_started() && !reset_by_peer) {
     respond_failure(errc::upstream_reset, message);
     return;

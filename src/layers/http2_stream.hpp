@@ -22,6 +22,9 @@ class http2_layer;
 
 class http2_stream final : public h2_upstream::handler {
  public:
+  /** A stream's queue on the other side beyond which received DATA is not consumed yet. */
+  static constexpr std::size_t backlog_limit = 1 << 20;
+
   http2_stream(http2_layer& layer, std::int32_t id, const exchange_target& t, h2_request request,
                capture::header_list fields, bool end_stream);
   ~http2_stream();

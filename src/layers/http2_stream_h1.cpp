@@ -22,8 +22,6 @@ using namespace boost::asio::experimental::awaitable_operators;
 
 namespace {
 
-constexpr std::size_t backlog_limit = 1 << 20;
-
 std::string hex_size(std::size_t n) {
   char digits[20];
   auto [end, ec] = std::to_chars(std::begin(digits), std::end(digits), n, 16);

@@ -2,28 +2,14 @@
 to a Node origin; both of Hark's connections have a frame log, read through
 GET /api/http2/:connectionId[/streams/:streamId] and the JSON-RPC http2/* methods."""
 
-import os
-import shutil
 import time
 import unittest
 
-from harklib import curl, missing, shared_test_pki, start_hark
-from test_proxy_http2 import NodeOrigin
+from harklib import curl
+from test_proxy_http2 import NodeOriginCase
 
 
-class Http2FrameLogTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        for tool in ("node", "curl"):
-            if shutil.which(tool) is None:
-                raise missing(tool + " is not installed")
-        cls.pki = shared_test_pki()
-        cls.origin = NodeOrigin(cls.pki.localhost_pem, cls.pki.localhost_key)
-        cls.addClassCleanup(cls.origin.close)
-        cls.hark = start_hark(["--upstream-ca", cls.pki.ca_pem])
-        cls.addClassCleanup(cls.hark.kill9)
-        cls.ca = os.path.join(cls.hark.data_dir, "ca", "ca.pem")
-
+class Http2FrameLogTest(NodeOriginCase):
     def stream(self, connection_id, stream_id, timeout=5.0):
         """The stream's events, once the store has them."""
         deadline = time.monotonic() + timeout

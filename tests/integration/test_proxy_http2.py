@@ -49,7 +49,9 @@ def pattern_sha256(n):
     return h.hexdigest()
 
 
-class Http2Test(unittest.TestCase):
+class NodeOriginCase(unittest.TestCase):
+    """A Hark that trusts the test PKI and a Node HTTP/2 origin, for the class's tests."""
+
     @classmethod
     def setUpClass(cls):
         for tool in ("node", "curl"):
@@ -61,6 +63,9 @@ class Http2Test(unittest.TestCase):
         cls.hark = start_hark(["--upstream-ca", cls.pki.ca_pem])
         cls.addClassCleanup(cls.hark.kill9)
         cls.ca = os.path.join(cls.hark.data_dir, "ca", "ca.pem")
+
+
+class Http2Test(NodeOriginCase):
 
     def node_client(self, plan, origin_port=None):
         port = origin_port or self.origin.port
