@@ -8,8 +8,8 @@ import sys
 import time
 import unittest
 
-from harklib import (HarkTestCase, connect, cpu_seconds, curl, metric, missing, open_descriptors,
-                     raw_exchange)
+from harklib import (HarkTestCase, connect, cpu_seconds, curl, is_sanitized_build, metric,
+                     missing, open_descriptors, raw_exchange)
 
 HELD = 100          # client connections held open at once
 WINDOW = 3.0        # seconds over which CPU use is measured
@@ -29,6 +29,10 @@ def hold_connections(port, n):
 
 class DescriptorExhaustion(HarkTestCase):
     def setUp(self):
+        if is_sanitized_build():
+            # The sanitizer runtime needs descriptors of its own (it reads /proc): out of them
+            # it aborts the daemon. The release pass runs these tests.
+            self.skipTest("not under AddressSanitizer")
         if shutil.which("prlimit") is None:
             raise missing("prlimit (util-linux) is not installed")
         self.origin = self.start_http_origin()

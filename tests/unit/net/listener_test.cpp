@@ -129,6 +129,11 @@ TEST(net_listener, past_the_cap_a_client_gets_a_503_and_a_close) {
 }
 
 TEST(net_listener, out_of_descriptors_it_pauses_instead_of_spinning_then_accepts_again) {
+#if defined(__SANITIZE_ADDRESS__)
+  // The sanitizer runtime itself needs descriptors (its checks read /proc): with none left it
+  // reports errors of its own. The release pass runs this test.
+  GTEST_SKIP() << "not under AddressSanitizer";
+#endif
   running_listener server(0);
   rlimit saved{};
   ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
@@ -148,9 +153,8 @@ TEST(net_listener, out_of_descriptors_it_pauses_instead_of_spinning_then_accepts
     filler.push_back(fd);
   }
   ASSERT_EQ(errno, EMFILE);
-  // Two client sockets need two descriptors: free exactly those, connect, take them again.
-  close(filler.back());
-  filler.pop_back();
+  // The client socket needs one descriptor: free exactly that one and connect. (Freeing more
+  // would let the listener, woken by the connection, accept before the table is full again.)
   close(filler.back());
   filler.pop_back();
   tcp::socket waiting(io);
@@ -162,7 +166,14 @@ TEST(net_listener, out_of_descriptors_it_pauses_instead_of_spinning_then_accepts
   }
 
   const auto started = std::chrono::steady_clock::now();
-  std::this_thread::sleep_for(1200ms);
+  // Keep the table full while the listener pauses and retries: a descriptor another thread of
+  // this process lets go in the meantime would let its accept succeed.
+  while (std::chrono::steady_clock::now() - started < 1200ms) {
+    for (int fd = dup(base); fd >= 0; fd = dup(base)) {
+      filler.push_back(fd);
+    }
+    std::this_thread::sleep_for(1ms);
+  }
   // 500 ms then 1 s: two or three pauses in 1.2 s, not thousands of retries.
   EXPECT_GE(server.pauses.load(), 2u);
   EXPECT_LE(server.pauses.load(), 3u);
