@@ -544,11 +544,12 @@ response answer_batch(context& ctx, const json& batch) {
 
 /** The body as JSON, or the -32700 error. nlohmann rejects invalid UTF-8 and unpaired
  *  surrogate escapes in strings (RFC 8259 §8.1), and any byte above 0x7f is a syntax error
- *  outside them, so a body that is not UTF-8 is a parse error too. */
+ *  outside them, so a body that is not UTF-8 is a parse error too. A number too large for a
+ *  double (`1e999`) is nlohmann's out_of_range.406, also a body that cannot be parsed. */
 std::variant<json, rpc_error> parse_body(const std::string& body) {
   try {
     return json::parse(body);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     // nlohmann says where parsing failed only through its exception; it ends here.
     std::string_view what = e.what();
     if (const auto end = what.find("] "); end != std::string_view::npos) {

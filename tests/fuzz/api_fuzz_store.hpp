@@ -25,8 +25,11 @@ namespace hark::fuzz {
 
 namespace http = boost::beast::http;
 
-inline void check(bool condition) {
+/** Aborts (a libFuzzer finding) when `condition` is false, saying which check it was. */
+inline void check(bool condition, const char* file = __builtin_FILE(),
+                  int line = __builtin_LINE()) {
   if (!condition) {
+    std::fprintf(stderr, "check failed at %s:%d\n", file, line);
     std::abort();
   }
 }
@@ -44,9 +47,18 @@ class api_store {
     std::filesystem::remove_all(dir_, ignored);
   }
 
-  /** The context, with a fresh store when due. */
+  /** Called at the start of each input: every renew_every inputs the store starts empty, so
+   *  that it does not grow without bound. Never between the requests of one input, which may
+   *  depend on each other (an import, then the listing of its session). */
+  void next_input() {
+    if (++inputs_ % renew_every == 0) {
+      close();
+    }
+  }
+
+  /** The context, opening a fresh store when there is none. */
   api::context& context() {
-    if (!ctx_ || ++uses_ % renew_every == 0) {
+    if (!ctx_) {
       close();
       std::error_code ignored;
       std::filesystem::remove_all(dir_, ignored);
@@ -92,7 +104,7 @@ class api_store {
   std::optional<store::database> db_;
   std::optional<store::catalog> catalog_;
   std::optional<api::context> ctx_;
-  int uses_ = 0;
+  int inputs_ = 0;
 };
 
 }  // namespace hark::fuzz

@@ -51,6 +51,7 @@ void check_rpc(const hark::api::response& res) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static hark::fuzz::api_store store;
+  store.next_input();
   if (size == 0) {
     return 0;
   }

@@ -18,6 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   using json = nlohmann::json;
   namespace http = boost::beast::http;
   static hark::fuzz::api_store store;
+  store.next_input();
   std::string body(reinterpret_cast<const char*>(data), size);
   const auto res = store.send(http::verb::post, "/api/har/import", std::move(body));
   check(res.result() == http::status::ok || res.result() == http::status::bad_request ||
