@@ -21,6 +21,12 @@ using namespace boost::asio::experimental::awaitable_operators;
 
 namespace {
 
+// How long the first response of a connection may wait for the lookup of the client's process
+// (settle_process). The lookup takes well under a millisecond unless the machine is saturated;
+// past this the answer goes on and the entry may say `process: null`.
+constexpr auto process_settle_budget = std::chrono::milliseconds(10);
+constexpr auto process_settle_poll = std::chrono::microseconds(200);
+
 /** Runs layer `l` on `c`, which records in `f` what it learnt. (Named layer objects and
  *  facts by reference: GCC 12 mishandles temporaries inside co_await expressions.) */
 asio::awaitable<void> run_layer(layer l, client_connection& c, connection_facts& f) {
@@ -111,6 +117,28 @@ asio::awaitable<void> client_connection::run() {
 asio::awaitable<bool> client_connection::write(std::string_view bytes) {
   auto [ec, n] = co_await io().write(asio::buffer(bytes));
   co_return !ec;
+}
+
+asio::awaitable<void> client_connection::settle_process() {
+  if (process_settled) {
+    co_return;
+  }
+  process_settled = true;
+  const auto& lookup = info.process;
+  if (!lookup.valid()) {
+    co_return;
+  }
+  // The resolver answers through a std::future, which cannot wake a coroutine: poll it.
+  const auto give_up = std::chrono::steady_clock::now() + process_settle_budget;
+  asio::steady_timer timer(socket.get_executor());
+  while (lookup.wait_for(std::chrono::seconds(0)) != std::future_status::ready &&
+         std::chrono::steady_clock::now() < give_up) {
+    timer.expires_after(process_settle_poll);
+    auto [ec] = co_await timer.async_wait(use_nothrow);
+    if (ec) {
+      co_return;
+    }
+  }
 }
 
 asio::awaitable<bool> client_connection::read_more(std::size_t at_least) {

@@ -61,6 +61,11 @@ struct client_connection {
   asio::awaitable<bool> write(std::string_view bytes);
   /** Reads more client bytes into `buf`; false at EOF, on error or when `d` fired. */
   asio::awaitable<bool> read_more(std::size_t at_least = 16 * 1024);
+  /** Before the connection's first response goes to the client: waits until the lookup of the
+   *  client's process has answered, at most process_settle_budget. A client that sends one
+   *  request and exits is still alive until it has its answer, so its process is found;
+   *  the lookup is normally done long before (the origin's round trip takes longer). */
+  asio::awaitable<void> settle_process();
 
   tcp::socket socket;
   // Declared before the TLS stream so that it outlives the stream's message callback.
@@ -83,6 +88,7 @@ struct client_connection {
    *  permessage-deflate parameters of the 101, for the WebSocket layer. */
   std::optional<capture::flow> upgraded_flow;
   ws::deflate_params upgraded_deflate;
+  bool process_settled = false;  ///< settle_process() has run
 };
 
 /** Copies bytes `from` → `to` until EOF or error (writing `pending` first); shuts down `to`'s

@@ -248,6 +248,7 @@ asio::awaitable<response_outcome> http1_exchange::relay_response() {
   } while (rp->head().status < 200 && rp->head().status != 101);
   auto& head = rp->head();
   ex_.response_head(head);
+  co_await c_.settle_process();
   const bool upgraded = head.status == 101 && req_.upgrade();
   const bool close_client = !upgraded && (!req_.keep_alive() || rp->need_eof());
   const auto directive = close_client                ? http1::connection_directive::close

@@ -20,7 +20,9 @@ void where_clause::add(std::string_view condition) {
 
 std::string where_clause::arg(std::variant<std::int64_t, std::string> value) {
   args.push_back(std::move(value));
-  return "?" + std::to_string(args.size());
+  std::string placeholder = std::to_string(args.size());
+  placeholder.insert(placeholder.begin(), '?');
+  return placeholder;
 }
 
 void where_clause::bind(statement& st) const {

@@ -2,7 +2,6 @@
 however short-lived the client (issue: one-shot `curl -x` and one-request Python clients were
 recorded with `process: null`)."""
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -11,9 +10,6 @@ import unittest
 from harklib import HarkTestCase, clean_env, curl
 
 
-@unittest.skipUnless(os.environ.get("HARK_PROCESS_STRICT") == "1",
-                     "process attribution still misses some clients that exit at once (the "
-                     "lookup can run after the socket is gone); run with HARK_PROCESS_STRICT=1")
 class ProcessAttribution(HarkTestCase):
     def test_twenty_one_shot_curls_are_all_curl(self):
         origin = self.start_http_origin()
