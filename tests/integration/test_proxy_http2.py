@@ -246,6 +246,35 @@ class Http2Test(NodeOriginCase):
         self.assertEqual(e["error"]["code"], "alpn_mismatch")
 
 
+class ChromiumHttp2Test(NodeOriginCase):
+    """Headless Chromium (Debian's, driven by puppeteer-core) loads a page of an HTTP/2 origin
+    through Hark: h2 on both sides, as the browser itself reports it."""
+
+    def test_browser_loads_an_h2_page_over_h2(self):
+        chromium = os.environ.get("HARK_CHROMIUM", "/usr/bin/chromium")
+        if not os.access(chromium, os.X_OK):
+            raise missing("chromium is not installed (%s): no browser HTTP/2 test" % chromium)
+        url = "https://localhost:%d/echo?browser" % self.origin.port
+        proc = subprocess.run(["node", os.path.join(HERE, "h2_chromium.js"), "--proxy",
+                               str(self.hark.proxy_port), "--url", url, "--chromium", chromium],
+                              capture_output=True, text=True, timeout=120, cwd=HERE,
+                              env=clean_env())
+        if proc.returncode == 3:
+            raise missing(proc.stderr.strip())
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        page = json.loads(proc.stdout)
+        self.assertEqual(page["status"], 200)
+        self.assertTrue(page["body"].startswith("GET /echo?browser 0 "), page["body"])
+        self.assertEqual(page["nextHopProtocol"], "h2")
+        e = self.hark.wait_for_entry(url)
+        self.assertEqual(e["httpVersion"], "HTTP/2")
+        self.assertEqual(e["upstreamHttpVersion"], "HTTP/2")
+        self.assertEqual(e["request"]["headers"][0], [":method", "GET"])
+        self.assertEqual(e["response"]["statusCode"], 200)
+        self.assertTrue(e["http2"]["connectionId"])
+        self.assertIsNone(e["error"])
+
+
 class GrpcTest(unittest.TestCase):
     """@grpc/grpc-js client and server through Hark: the client reaches the server through its
     own proxy support (CONNECT, from $grpc_proxy), trusting Hark's CA."""
