@@ -17,7 +17,8 @@ h2_upstream::h2_upstream(net::upstream_connection&& conn, const h2::settings& s,
       session_(h2::role::client, s),
       id_(ids::new_ulid()),
       tap_(sink, id_, capture::h2_leg::upstream),
-      pump_(conn_.io().socket().get_executor()) {}
+      pump_(conn_.io().socket().get_executor()),
+      settings_wait_(conn_.io().socket().get_executor()) {}
 
 h2_upstream::~h2_upstream() = default;
 
@@ -32,6 +33,7 @@ asio::awaitable<void> h2_upstream::run(std::shared_ptr<h2_upstream> self) {
     spdlog::error("upstream HTTP/2 connection {} to {}: {}", self->id_, self->conn_.key, e.what());
   }
   self->retired_ = true;
+  self->settings_wait_.cancel();
   self->fail_all(NGHTTP2_CANCEL);
   self->tap_.flush();
   boost::system::error_code ignored;
@@ -63,6 +65,14 @@ asio::awaitable<void> h2_upstream::read_loop() {
 asio::awaitable<void> h2_upstream::write_loop() {
   co_await pump_.write_loop(
       session_, tap_, conn_.io(), [this] { dispatch(); }, [this] { notify_writable(); });
+}
+
+asio::awaitable<void> h2_upstream::wait_settings(std::chrono::steady_clock::duration limit) {
+  if (settings_received_ || retired_) {
+    co_return;
+  }
+  settings_wait_.expires_after(limit);
+  co_await settings_wait_.async_wait(use_nothrow);
 }
 
 void h2_upstream::notify_writable() {
@@ -101,6 +111,9 @@ void h2_upstream::dispatch() {
             on_closed(e.stream_id, e.error_code, false);
           } else if constexpr (std::is_same_v<event, h2::goaway_event>) {
             on_goaway(e);
+          } else if constexpr (std::is_same_v<event, h2::settings_event>) {
+            settings_received_ = true;
+            settings_wait_.cancel();
           }
         },
         events[i]);

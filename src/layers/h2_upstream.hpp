@@ -63,6 +63,18 @@ class h2_upstream final : public net::shared_upstream,
   const std::string& connection_id() const noexcept { return id_; }
   const tcp::endpoint& remote() const noexcept { return conn_.remote; }
 
+  /** Waits until the origin's first SETTINGS arrived, the connection ended or `limit` passed,
+   *  whichever comes first. Meant for the client connection that made this connection (the one
+   *  waiter: a second one would shorten the first one's wait). */
+  asio::awaitable<void> wait_settings(std::chrono::steady_clock::duration limit);
+  /** Whether the origin's SETTINGS arrived. */
+  bool settings_received() const noexcept { return settings_received_; }
+  /** Whether the origin accepts extended CONNECT (RFC 8441 §3: it sent
+   *  SETTINGS_ENABLE_CONNECT_PROTOCOL = 1). */
+  bool accepts_extended_connect() const {
+    return session_.remote_setting(NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL) == 1;
+  }
+
   bool has_capacity() const override;
   bool retired() const override { return retired_; }
   bool idle() const override { return handlers_.empty(); }
@@ -87,6 +99,8 @@ class h2_upstream final : public net::shared_upstream,
   h2::frame_tap tap_;  ///< the connection's frame log (SPEC §4)
   h2_pump pump_;
   std::vector<std::int32_t> writable_;  ///< scratch of notify_writable()
+  asio::steady_timer settings_wait_;    ///< wait_settings(): cancelled when they arrive
+  bool settings_received_ = false;
   bool retired_ = false;
 };
 

@@ -26,7 +26,6 @@ bool negotiated_h2(net::upstream_connection& conn) {
 
 http2_layer::http2_layer(client_connection& c)
     : c_(c),
-      session_(h2::role::server, h2::settings{}),
       tasks_ended_(c.socket.get_executor()),
       id_(ids::new_ulid()),
       tap_(c.services.sink, id_, capture::h2_leg::client, capture::to_net_address(c.info.client)),
@@ -39,6 +38,9 @@ asio::awaitable<void> http2_layer::run(connection_facts& facts) {
   if (c_.origin) {
     adopt_eager_upstream();
   }
+  h2::settings s;
+  s.enable_connect_protocol = co_await relays_extended_connect();
+  session_.emplace(h2::role::server, s);
   std::optional<std::string> unexpected;
   try {
     co_await (read_loop() && write_loop());
@@ -62,6 +64,20 @@ void http2_layer::adopt_eager_upstream() {
   if (conn != nullptr && !c_.origin->shares() && negotiated_h2(*conn)) {
     share_upstream(c_.origin->take_connection());
   }
+}
+
+asio::awaitable<bool> http2_layer::relays_extended_connect() {
+  // RFC 8441 §3: Hark may advertise SETTINGS_ENABLE_CONNECT_PROTOCOL only when it can carry an
+  // extended CONNECT on — to an HTTP/2 origin that advertises it (an HTTP/1.1 origin would need
+  // a translation to an Upgrade, which Hark does not do). The eager connection was made before
+  // the client's handshake, so its SETTINGS are usually there already.
+  constexpr auto settings_wait = std::chrono::seconds(2);
+  auto up = shared_upstream();
+  if (!up) {
+    co_return false;
+  }
+  co_await up->wait_settings(settings_wait);
+  co_return up->accepts_extended_connect();
 }
 
 std::shared_ptr<h2_upstream> http2_layer::share_upstream(net::upstream_connection&& conn) {
@@ -89,13 +105,13 @@ void http2_layer::task_ended() noexcept {
 asio::awaitable<void> http2_layer::read_loop() {
   // h2c prior knowledge: the preface's first bytes were read while the tunnel was classified.
   if (!c_.buf.empty()) {
-    h2_pump::receive(session_, tap_, c_.buf.data());
+    h2_pump::receive(*session_, tap_, c_.buf.data());
     c_.buf.clear();
     dispatch();
   }
   const auto idle_timeout = c_.services.cfg.idle_timeout;
   std::string buf(64 * 1024, '\0');
-  while (session_.want_read()) {
+  while (session_->want_read()) {
     if (streams_.empty()) {
       c_.dog.arm(idle_timeout, c_.socket);  // an idle connection ends like an HTTP/1 one
     } else {
@@ -106,7 +122,7 @@ asio::awaitable<void> http2_layer::read_loop() {
     if (ec) {
       break;
     }
-    const auto r = h2_pump::receive(session_, tap_, std::string_view(buf.data(), n));
+    const auto r = h2_pump::receive(*session_, tap_, std::string_view(buf.data(), n));
     dispatch();
     wake();
     if (!r.ok) {
@@ -119,7 +135,7 @@ asio::awaitable<void> http2_layer::read_loop() {
 
 asio::awaitable<void> http2_layer::write_loop() {
   co_await pump_.write_loop(
-      session_, tap_, c_.io(), [this] { dispatch(); }, [this] { on_written(); });
+      *session_, tap_, c_.io(), [this] { dispatch(); }, [this] { on_written(); });
 }
 
 void http2_layer::on_written() {
@@ -129,7 +145,7 @@ void http2_layer::on_written() {
 }
 
 void http2_layer::dispatch() {
-  auto& events = session_.events();
+  auto& events = session_->events();
   for (std::size_t i = 0; i < events.size(); ++i) {
     std::visit(
         [&](auto& e) {
@@ -140,7 +156,7 @@ void http2_layer::dispatch() {
             if (auto it = streams_.find(e.stream_id); it != streams_.end()) {
               it->second->on_client_data(e);
             } else {
-              session_.consume(e.stream_id, e.bytes.size());
+              session_->consume(e.stream_id, e.bytes.size());
             }
           } else if constexpr (std::is_same_v<event, h2::stream_closed_event>) {
             on_closed(e.stream_id, e.error_code);
@@ -148,7 +164,7 @@ void http2_layer::dispatch() {
         },
         events[i]);
   }
-  session_.clear_events();
+  session_->clear_events();
   collect_finished();
 }
 
@@ -166,7 +182,7 @@ void http2_layer::on_headers(h2::headers_event& e) {
   auto request = parse_h2_request(e.fields, error);
   if (!request || !c_.tunnel) {
     spdlog::debug("connection {}: HTTP/2 stream {}: {}", c_.info.id, e.stream_id, error);
-    session_.submit_rst(e.stream_id, NGHTTP2_PROTOCOL_ERROR);
+    session_->submit_rst(e.stream_id, NGHTTP2_PROTOCOL_ERROR);
     return;
   }
   exchange_target t;

@@ -19,6 +19,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <memory>
+#include <optional>
 #include <unordered_map>
 
 namespace hark::layers {
@@ -41,7 +42,7 @@ class http2_layer {
 
   // ---- for the streams ----
   client_connection& connection() noexcept { return c_; }
-  h2::session& client() noexcept { return session_; }
+  h2::session& client() noexcept { return *session_; }
   const std::string& connection_id() const noexcept { return id_; }
   /** The session has something to send. */
   void wake() { pump_.wake(); }
@@ -63,10 +64,12 @@ class http2_layer {
   void on_closed(std::int32_t id, std::uint32_t code);
   void collect_finished();
   void adopt_eager_upstream();
+  asio::awaitable<bool> relays_extended_connect();
   asio::awaitable<void> end_streams();
 
   client_connection& c_;
-  h2::session session_;
+  /** Made once the origin's SETTINGS are known: what Hark advertises depends on them. */
+  std::optional<h2::session> session_;
   asio::steady_timer tasks_ended_;  ///< cancelled when a stream's own coroutine ends
   std::string id_;     ///< ULID of the client-side connection (entries' http2.connectionId)
   h2::frame_tap tap_;  ///< the connection's frame log (SPEC §4)

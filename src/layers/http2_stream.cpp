@@ -33,7 +33,6 @@ http2_stream::http2_stream(http2_layer& layer, std::int32_t id, const exchange_t
       request_stall_(layer.connection().dog),
       wake_(layer.connection().socket.get_executor()) {
   ex_.flow().http2 = capture::http2_ref{layer.connection_id(), static_cast<std::uint32_t>(id)};
-  ex_.flow().is_websocket = request_.method == "CONNECT" && request_.protocol == "websocket";
   ex_.request_head(h2_request_head(request_, fields_));
   if (request_ended_) {
     ex_.request_end({});
@@ -74,6 +73,11 @@ void http2_stream::start() {
 void http2_stream::open_h2(const std::shared_ptr<h2_upstream>& up) {
   const auto asked_at = exchange::steady::now();
   up_id_ = up->open_stream(h2_forwarded_fields(fields_), request_ended_, this);
+  if (up_id_ < 0 && !request_.protocol.empty() && !up->accepts_extended_connect()) {
+    respond_failure(errc::upstream_protocol,
+                    "hark: the origin did not enable extended CONNECT (RFC 8441)");
+    return;
+  }
   if (up_id_ < 0) {
     respond_failure(errc::upstream_reset, "hark: the origin's HTTP/2 connection refused a stream");
     return;
@@ -94,8 +98,9 @@ void http2_stream::open_h2(const std::shared_ptr<h2_upstream>& up) {
 }
 
 void http2_stream::arm_response_stall() {
-  // Only while the origin may send: a window Hark holds back (slow client) is not its stall.
-  if (owed_upstream_ > 0 || !up_) {
+  // Only while the origin may send: a window Hark holds back (slow client) is not its stall. A
+  // WebSocket may be quiet for as long as its peers like.
+  if (owed_upstream_ > 0 || !up_ || ws_observer_) {
     response_stall_.disarm();
     return;
   }
@@ -109,7 +114,7 @@ void http2_stream::arm_response_stall() {
 
 void http2_stream::arm_request_stall() {
   // Only while the client may send: a window Hark holds back is not the client's stall.
-  if (request_ended_ || owed_client_ > 0 || !up_) {
+  if (request_ended_ || owed_client_ > 0 || !up_ || ws_observer_) {
     request_stall_.disarm();
     return;
   }
@@ -157,15 +162,25 @@ void http2_stream::respond_failure(errc code, const std::string& message) {
 }
 
 void http2_stream::on_client_data(h2::data_event& e) {
-  ex_.request_body(e.bytes);
+  if (ws_observer_) {
+    ws_observer_->client_bytes(e.bytes);
+    if (e.end_stream && !ws_client_done_) {
+      ws_client_done_ = true;
+      ws_observer_->client_finished();
+    }
+  } else {
+    ex_.request_body(e.bytes);
+  }
   if (e.end_stream) {
     request_ended_ = true;
     request_stall_.disarm();
-    ex_.request_end({});
+    if (!ws_observer_) {
+      ex_.request_end({});
+    }
   }
   if (up_) {
     up_->send_data(up_id_, e.bytes, e.end_stream);
-    if (e.end_stream) {
+    if (e.end_stream && !ws_observer_) {
       ex_.request_done_at(exchange::steady::now());
     }
     owed_client_ += e.bytes.size();
@@ -196,6 +211,7 @@ void http2_stream::on_client_trailers(h2::headers_event& e) {
 
 void http2_stream::on_client_closed(std::uint32_t code) {
   client_closed_ = true;
+  end_websocket();
   response_stall_.disarm();
   request_stall_.disarm();
   release_upstream_window(true);  // nothing more goes to the client
@@ -251,7 +267,9 @@ void http2_stream::on_upstream_headers(h2::headers_event& e) {
     case h2::head_kind::response:
       ex_.response_head(h2_response_head(e.fields));
       client.submit_response(id_, h2_forwarded_fields(e.fields), e.end_stream);
-      if (e.end_stream) {
+      if (is_websocket_request() && !e.end_stream) {
+        start_websocket(e.fields);
+      } else if (e.end_stream) {
         response_ended_ = true;
         ex_.response_end({});
       }
@@ -272,12 +290,21 @@ void http2_stream::on_upstream_headers(h2::headers_event& e) {
 }
 
 void http2_stream::on_upstream_data(h2::data_event& e) {
-  ex_.response_body(e.bytes);
+  if (ws_observer_) {
+    ws_observer_->server_bytes(e.bytes);
+  } else {
+    ex_.response_body(e.bytes);
+  }
   auto& client = layer_.client();
   client.submit_data(id_, e.bytes, e.end_stream);
   if (e.end_stream) {
     response_ended_ = true;
-    ex_.response_end({});
+    if (ws_observer_ && !ws_server_done_) {
+      ws_server_done_ = true;
+      ws_observer_->server_finished();
+    } else if (!ws_observer_) {
+      ex_.response_end({});
+    }
   }
   layer_.connection().services.metrics.response_body_bytes.fetch_add(e.bytes.size(),
                                                                      std::memory_order_relaxed);
@@ -295,13 +322,16 @@ void http2_stream::on_upstream_closed(std::uint32_t error_code, bool reset_by_pe
   request_stall_.disarm();
   up_.reset();
   up_id_ = 0;
+  end_websocket();
   if (error_code == NGHTTP2_NO_ERROR) {
     if (ex_.response_started() && !response_ended_) {
       // The origin's END_STREAM came without a DATA event to carry it (an empty last frame):
       // the client's stream ends here.
       response_ended_ = true;
       layer_.client().submit_data(id_, {}, true);
-      ex_.response_end({});
+      if (!ws_observer_) {
+        ex_.response_end({});
+      }
       layer_.wake();
     }
     ex_.finish();
@@ -319,6 +349,40 @@ void http2_stream::on_upstream_closed(std::uint32_t error_code, bool reset_by_pe
   layer_.client().submit_rst(id_, error_code);
   layer_.wake();
   ex_.finish(make_error(errc::upstream_reset, message));
+}
+
+void http2_stream::start_websocket(const capture::header_list& response_fields) {
+  const auto status = h2_response_head(response_fields).status;
+  if (status < 200 || status > 299) {
+    return;  // refused: the answer is an ordinary response (RFC 8441 §5)
+  }
+  // RFC 8441 §5: the 2xx is the upgrade's 101; its entry is complete and the stream's DATA
+  // carries WebSocket frames from now on.
+  ex_.flow().is_websocket = true;
+  ex_.response_end({});
+  ex_.finish();
+  ws_messages_ = std::make_unique<flow_message_sink>(layer_.connection().services.sink, ex_.flow());
+  ws_observer_ = std::make_unique<ws::observer>(ws::negotiated_deflate(response_fields),
+                                                layer_.connection().services.cfg.max_body_capture,
+                                                *ws_messages_);
+  response_stall_.disarm();
+  request_stall_.disarm();
+}
+
+void http2_stream::end_websocket() {
+  // A direction that ended without END_STREAM (reset, connection gone) hands over its message
+  // cut short.
+  if (!ws_observer_) {
+    return;
+  }
+  if (!ws_client_done_) {
+    ws_client_done_ = true;
+    ws_observer_->client_finished();
+  }
+  if (!ws_server_done_) {
+    ws_server_done_ = true;
+    ws_observer_->server_finished();
+  }
 }
 
 void http2_stream::on_upstream_writable() {

@@ -3,6 +3,7 @@ clients (curl, Node's http2) and a real Node HTTP/2 origin; h2c prior knowledge 
 translated to an HTTP/1.1 origin; trailers, RST_STREAM both ways, 100 concurrent streams on one
 connection, a large download, and an h1-only client meeting an h2-only origin."""
 
+import base64
 import hashlib
 import json
 import os
@@ -16,6 +17,7 @@ from harklib import (HttpOrigin, clean_env, curl, missing, shared_test_pki, star
 HERE = os.path.dirname(os.path.abspath(__file__))
 PEER = os.path.join(HERE, "h2_peer.js")
 GRPC_PEER = os.path.join(HERE, "grpc_peer.js")
+WS_PEER = os.path.join(HERE, "h2_ws_peer.js")
 
 
 class NodeOrigin:
@@ -244,6 +246,89 @@ class Http2Test(NodeOriginCase):
                       result.stdout)
         e = self.entry(url)
         self.assertEqual(e["error"]["code"], "alpn_mismatch")
+
+
+class WsOrigin:
+    """h2_ws_peer.js origin: an HTTP/2 WebSocket echo origin (RFC 8441) on a free port."""
+
+    def __init__(self, cert, key, connect_protocol=True):
+        args = ["node", WS_PEER, "origin", cert, key] + ([] if connect_protocol else ["noconnect"])
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     env=clean_env(), text=True)
+        self.port = json.loads(self.proc.stdout.readline())["port"]
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc.stdout.close()
+
+
+class ExtendedConnectTest(NodeOriginCase):
+    """WebSocket over HTTP/2 (RFC 8441) through Hark: the extended CONNECT goes on to the origin
+    over its HTTP/2 connection, the frames are relayed both ways and recorded as messages."""
+
+    def ws_client(self, hark, port, path):
+        ca = os.path.join(hark.data_dir, "ca", "ca.pem")
+        result = subprocess.run(["node", WS_PEER, "client", str(hark.proxy_port),
+                                 "localhost:%d" % port, ca, path],
+                                capture_output=True, text=True, timeout=60, env=clean_env())
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        return json.loads(result.stdout)
+
+    def test_websocket_over_h2_is_relayed_and_its_messages_recorded(self):
+        origin = WsOrigin(self.pki.localhost_pem, self.pki.localhost_key)
+        self.addCleanup(origin.close)
+        out = self.ws_client(self.hark, origin.port, "/chat?room=1")
+        self.assertTrue(out["enableConnectProtocol"], out)
+        self.assertEqual(out["status"], 200, out)
+        self.assertEqual(out["received"], [
+            {"type": "text", "data": "hello over h2"},
+            {"type": "binary", "data": [1, 2, 3, 250]},
+            {"type": "pong", "data": "are you there"},
+            {"type": "text", "data": "fragmented"},
+            {"type": "close", "data": "\x03\xe8bye"},
+        ])
+        self.assertFalse(out["rstCode"], out)
+        url = "wss://localhost:%d/chat?room=1" % origin.port
+        e = self.hark.wait_for_entry(url)
+        self.assertTrue(e["isWebSocket"])
+        self.assertEqual(e["httpVersion"], "HTTP/2")
+        self.assertEqual(e["upstreamHttpVersion"], "HTTP/2")
+        self.assertEqual(e["request"]["method"], "CONNECT")
+        self.assertIn([":protocol", "websocket"], e["request"]["headers"])
+        self.assertEqual(e["response"]["statusCode"], 200)
+        self.assertIsNone(e["error"])
+        path = "/api/sessions/active/entries/%s/websocket" % e["id"]
+        deadline = time.monotonic() + 10
+        while True:
+            messages = self.hark.api_ok("GET", path)["messages"]
+            if len(messages) >= 10 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+
+        def payload(m):
+            p = dict(m["payload"])
+            kind = p.pop("type")
+            return (m["side"], kind, p)
+
+        binary = {"data": base64.b64encode(bytes([1, 2, 3, 250])).decode()}
+        ping = {"data": base64.b64encode(b"are you there").decode()}
+        got = [payload(m) for m in messages]
+        for side in ("client", "server"):
+            self.assertEqual([p for p in got if p[0] == side], [
+                (side, "text", {"text": "hello over h2"}),
+                (side, "binary", binary),
+                (side, "ping" if side == "client" else "pong", ping),
+                (side, "text", {"text": "fragmented"}),
+                (side, "close", {"code": 1000, "reason": "bye"}),
+            ], got)
+
+    def test_extended_connect_is_not_advertised_when_the_origin_does_not_support_it(self):
+        origin = WsOrigin(self.pki.localhost_pem, self.pki.localhost_key, connect_protocol=False)
+        self.addCleanup(origin.close)
+        out = self.ws_client(self.hark, origin.port, "/chat")
+        self.assertEqual(out, {"enableConnectProtocol": False})
 
 
 class ChromiumHttp2Test(NodeOriginCase):
