@@ -11,6 +11,12 @@ namespace hark::layers {
 
 using namespace boost::asio::experimental::awaitable_operators;
 
+h2::settings h2_upstream::settings() {
+  h2::settings s;
+  s.enable_push = true;
+  return s;
+}
+
 h2_upstream::h2_upstream(net::upstream_connection&& conn, const h2::settings& s,
                          capture::flow_sink& sink)
     : conn_(std::move(conn)),
@@ -99,6 +105,10 @@ void h2_upstream::dispatch() {
             if (auto it = handlers_.find(e.stream_id); it != handlers_.end()) {
               it->second->on_upstream_headers(e);
             }
+            if (e.kind == h2::head_kind::push_promise &&
+                !handlers_.contains(e.promised_stream_id)) {
+              session_.submit_rst(e.promised_stream_id, NGHTTP2_CANCEL);  // nobody takes it
+            }
           } else if constexpr (std::is_same_v<event, h2::data_event>) {
             if (auto it = handlers_.find(e.stream_id); it != handlers_.end()) {
               it->second->on_upstream_data(e);
@@ -139,7 +149,8 @@ void h2_upstream::on_goaway(const h2::goaway_event& e) {
   // Streams the origin did not process will never be answered on this connection.
   std::vector<std::int32_t> refused;
   for (const auto& [id, h] : handlers_) {
-    if (id > e.last_stream_id) {
+    // last_stream_id counts Hark's streams (odd); pushed ones (even) go on (RFC 9113 §6.8).
+    if (id % 2 == 1 && id > e.last_stream_id) {
       refused.push_back(id);
     }
   }

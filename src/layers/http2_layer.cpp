@@ -53,6 +53,9 @@ asio::awaitable<void> http2_layer::run(connection_facts& facts) {
     for (auto& [id, stream] : streams_) {
       stream->fail_unexpected("hark: internal error: " + *unexpected);
     }
+    for (auto& push : unforwarded_pushes_) {
+      push->fail_unexpected("hark: internal error: " + *unexpected);
+    }
   }
   co_await end_streams();
   tap_.flush();
@@ -83,7 +86,8 @@ asio::awaitable<bool> http2_layer::relays_extended_connect() {
 std::shared_ptr<h2_upstream> http2_layer::share_upstream(net::upstream_connection&& conn) {
   // Shared from now on: it outlives this client connection, so it stops logging into it.
   detach_tap(conn.tls->native_handle());
-  auto up = std::make_shared<h2_upstream>(std::move(conn), h2::settings{}, c_.services.sink);
+  auto up =
+      std::make_shared<h2_upstream>(std::move(conn), h2_upstream::settings(), c_.services.sink);
   h2_upstream::start(up);
   c_.worker.pool.add_shared(upstream_key_, up, c_.socket.get_executor());
   return up;
@@ -185,18 +189,48 @@ void http2_layer::on_headers(h2::headers_event& e) {
     session_->submit_rst(e.stream_id, NGHTTP2_PROTOCOL_ERROR);
     return;
   }
-  exchange_target t;
-  const bool websocket = request->method == "CONNECT" && request->protocol == "websocket";
-  t.scheme = websocket ? (c_.tls ? "wss" : "ws") : (c_.tls ? "https" : "http");
-  t.host = c_.tunnel->host;
-  t.port = c_.tunnel->port;
-  t.origin_form = request->path;
-  t.url = origin_of(t.scheme, t.host, t.port) + request->path;
+  const auto t = target_for(*request);
   auto stream = std::make_unique<http2_stream>(*this, e.stream_id, t, std::move(*request),
                                                std::move(e.fields), e.end_stream);
   auto* s = stream.get();
   streams_.emplace(e.stream_id, std::move(stream));
   s->start();
+}
+
+exchange_target http2_layer::target_for(const h2_request& r) const {
+  exchange_target t;
+  const bool websocket = r.method == "CONNECT" && r.protocol == "websocket";
+  t.scheme = websocket ? (c_.tls ? "wss" : "ws") : (c_.tls ? "https" : "http");
+  t.host = c_.tunnel->host;
+  t.port = c_.tunnel->port;
+  t.origin_form = r.path;
+  t.url = origin_of(t.scheme, t.host, t.port) + r.path;
+  return t;
+}
+
+void http2_layer::on_push(std::int32_t parent, const std::shared_ptr<h2_upstream>& up,
+                          h2::headers_event& e) {
+  std::string error;
+  auto request = parse_h2_request(e.fields, error);
+  if (!request || !c_.tunnel) {
+    spdlog::debug("connection {}: HTTP/2 push on stream {}: {}", c_.info.id, parent, error);
+    up->reset(e.promised_stream_id, NGHTTP2_REFUSED_STREAM);
+    return;
+  }
+  const auto t = target_for(*request);
+  // 0 when the client's SETTINGS_ENABLE_PUSH is 0 (or its stream is gone): recorded only.
+  const std::int32_t promised =
+      session_->submit_push_promise(parent, h2_forwarded_fields(e.fields));
+  auto stream =
+      std::make_unique<http2_stream>(*this, promised, t, std::move(*request), std::move(e.fields),
+                                     /*end_stream=*/true);
+  stream->adopt_push(up, e.promised_stream_id);
+  if (promised > 0) {
+    streams_.emplace(promised, std::move(stream));
+  } else {
+    unforwarded_pushes_.push_back(std::move(stream));
+  }
+  wake();
 }
 
 void http2_layer::on_closed(std::int32_t id, std::uint32_t code) {
@@ -206,6 +240,7 @@ void http2_layer::on_closed(std::int32_t id, std::uint32_t code) {
 }
 
 void http2_layer::collect_finished() {
+  std::erase_if(unforwarded_pushes_, [](const auto& push) { return push->finished(); });
   const auto n =
       std::erase_if(streams_, [](const auto& entry) { return entry.second->finished(); });
   if (n > 0 && streams_.empty()) {
@@ -217,11 +252,15 @@ asio::awaitable<void> http2_layer::end_streams() {
   for (auto& [id, stream] : streams_) {
     stream->on_client_closed(NGHTTP2_CANCEL);  // the connection is gone
   }
+  for (auto& push : unforwarded_pushes_) {
+    push->on_client_closed(NGHTTP2_CANCEL);
+  }
   while (tasks_ > 0) {
     tasks_ended_.expires_at(asio::steady_timer::time_point::max());
     co_await tasks_ended_.async_wait(use_nothrow);
   }
   streams_.clear();
+  unforwarded_pushes_.clear();
 }
 
 }  // namespace hark::layers

@@ -70,6 +70,32 @@ void http2_stream::start() {
   asio::co_spawn(wake_.get_executor(), relay_h1(this), asio::detached);
 }
 
+void http2_stream::adopt_push(const std::shared_ptr<h2_upstream>& up, std::int32_t promised) {
+  pushed_ = true;
+  ex_.flow().pushed = true;
+  client_closed_ = id_ == 0;  // recorded only: no client stream will close
+  up_ = up;
+  up_id_ = promised;
+  owed_to_ = up;
+  owed_id_ = promised;
+  up->adopt_push(promised, this);
+  acquired_upstream a;
+  ex_.upstream_acquired(a, exchange::steady::now(), "HTTP/2");
+  ex_.flow().remote_addr = capture::to_net_address(up->remote());
+  ex_.flow().upstream_http2 =
+      capture::http2_ref{up->connection_id(), static_cast<std::uint32_t>(promised)};
+  ex_.request_sending();
+  ex_.request_sent();
+  arm_response_stall();
+}
+
+void http2_stream::reset_client(std::uint32_t code) {
+  if (id_ > 0) {
+    layer_.client().submit_rst(id_, code);
+    layer_.wake();
+  }
+}
+
 void http2_stream::open_h2(const std::shared_ptr<h2_upstream>& up) {
   const auto asked_at = exchange::steady::now();
   up_id_ = up->open_stream(h2_forwarded_fields(fields_), request_ended_, this);
@@ -138,14 +164,15 @@ void http2_stream::on_stalled(errc code, const std::string& message) {
     respond_failure(code, message);
     return;
   }
-  layer_.client().submit_rst(id_, NGHTTP2_CANCEL);
-  layer_.wake();
+  reset_client(NGHTTP2_CANCEL);
   ex_.finish(make_error(code, message));
 }
 
 void http2_stream::respond_failure(errc code, const std::string& message) {
   auto& client = layer_.client();
-  if (!ex_.response_started()) {
+  if (pushed_) {
+    reset_client(NGHTTP2_CANCEL);  // a push the client did not ask for gets no answer of Hark's
+  } else if (!ex_.response_started()) {
     const auto a = answer_for(code, message);
     const capture::header_list fields{{":status", std::to_string(a.status)},
                                       {"content-type", "text/plain; charset=utf-8"},
@@ -279,9 +306,13 @@ void http2_stream::on_upstream_headers(h2::headers_event& e) {
       ex_.response_end(e.fields);
       client.submit_trailers(id_, h2_forwarded_fields(e.fields));
       break;
-    case h2::head_kind::request:
     case h2::head_kind::push_promise:
-      break;  // push is not enabled towards origins
+      if (up_) {
+        layer_.on_push(id_, up_, e);
+      }
+      break;
+    case h2::head_kind::request:
+      break;  // not in the client role
   }
   if (e.end_stream) {
     response_stall_.disarm();
@@ -318,6 +349,7 @@ void http2_stream::on_upstream_data(h2::data_event& e) {
 }
 
 void http2_stream::on_upstream_closed(std::uint32_t error_code, bool reset_by_peer) {
+  layer_.wake();  // the layer drops the stream once it finished (collect_finished)
   response_stall_.disarm();
   request_stall_.disarm();
   up_.reset();
@@ -346,8 +378,7 @@ void http2_stream::on_upstream_closed(std::uint32_t error_code, bool reset_by_pe
   }
   // RST_STREAM is propagated with the origin's code (SPEC §4), also before a response: a
   // client may retry a REFUSED_STREAM, and gRPC maps the codes to statuses.
-  layer_.client().submit_rst(id_, error_code);
-  layer_.wake();
+  reset_client(error_code);
   ex_.finish(make_error(errc::upstream_reset, message));
 }
 

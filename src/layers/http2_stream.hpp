@@ -38,6 +38,10 @@ class http2_stream final : public h2_upstream::handler {
 
   /** Picks the upstream and starts relaying. */
   void start();
+  /** Instead of start(): the stream relays a response `up` pushes on its stream `promised`.
+   *  The client's stream is the one Hark promised it, or none (id 0) when the client does not
+   *  allow push: then the response is only recorded. */
+  void adopt_push(const std::shared_ptr<h2_upstream>& up, std::int32_t promised);
 
   // ---- client-side events (from the layer) ----
   void on_client_data(h2::data_event& e);
@@ -53,8 +57,8 @@ class http2_stream final : public h2_upstream::handler {
       ex_.finish(make_error(errc::internal_error, message));
     }
   }
-  /** The client stream closed and nothing of this stream runs any more. */
-  bool finished() const noexcept { return client_closed_ && !task_running_; }
+  /** The client stream closed (or there is none) and nothing of this stream runs any more. */
+  bool finished() const noexcept { return client_closed_ && !task_running_ && !up_; }
 
   // ---- h2_upstream::handler ----
   void on_upstream_headers(h2::headers_event& e) override;
@@ -82,6 +86,8 @@ class http2_stream final : public h2_upstream::handler {
   bool is_websocket_request() const noexcept {
     return request_.method == "CONNECT" && request_.protocol == "websocket";
   }
+  /** RST_STREAM to the client, when the stream has a client side. */
+  void reset_client(std::uint32_t code);
   void start_websocket(const capture::header_list& response_fields);
   void end_websocket();
 
@@ -95,6 +101,7 @@ class http2_stream final : public h2_upstream::handler {
   bool response_ended_ = false;  ///< END_STREAM (or trailers) passed on to the client
   bool task_running_ = false;
   bool cancelled_ = false;
+  bool pushed_ = false;              ///< relays a pushed response (adopt_push)
   std::shared_ptr<h2_upstream> up_;  ///< the HTTP/2 upstream while its stream is open
   std::int32_t up_id_ = 0;
   // Where owed_upstream_ is consumed: every received byte must be, also after the stream

@@ -69,10 +69,11 @@ class NodeOriginCase(unittest.TestCase):
 
 class Http2Test(NodeOriginCase):
 
-    def node_client(self, plan, origin_port=None):
+    def node_client(self, plan, origin_port=None, push=True):
         port = origin_port or self.origin.port
         result = subprocess.run(["node", PEER, "client", str(self.hark.proxy_port),
-                                 "localhost:%d" % port, self.ca, json.dumps(plan)],
+                                 "localhost:%d" % port, self.ca, json.dumps(plan)]
+                                + ([] if push else ["nopush"]),
                                 capture_output=True, text=True, timeout=120, env=clean_env())
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
         return json.loads(result.stdout)
@@ -176,6 +177,56 @@ class Http2Test(NodeOriginCase):
         e = self.entry("https://localhost:%d/slow" % origin.port)
         self.assertEqual(e["error"]["code"], "client_reset")
         self.assertIn({"reset": "/slow", "code": 8}, origin.events())
+
+    def pushed_entries(self, count, timeout=5.0):
+        """The newest `count` entries whose URL is the pushed one, newest first."""
+        url = "https://localhost:%d/pushed.css" % self.origin.port
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [e for e in self.hark.entries(query="order=desc&limit=1000")
+                     if e["url"] == url]
+            if len(found) >= count or time.monotonic() > deadline:
+                return found
+            time.sleep(0.05)
+
+    def test_a_push_reaches_a_client_that_allows_push_and_is_recorded(self):
+        out = self.node_client([{"path": "/push?allowed"}])
+        self.assertEqual(out["results"][0]["status"], 200)
+        self.assertEqual(out["pushes"], [{"path": "/pushed.css", "status": 200,
+                                          "body": "body { color: rebeccapurple }"}])
+        parent = self.entry("https://localhost:%d/push?allowed" % self.origin.port)
+        self.assertEqual(parent["transactionType"], "request")
+        pushed = self.pushed_entries(1)[0]
+        self.assertEqual(pushed["transactionType"], "push_promise")
+        self.assertEqual(pushed["httpVersion"], "HTTP/2")
+        self.assertEqual(pushed["request"]["method"], "GET")
+        self.assertIn([":path", "/pushed.css"], pushed["request"]["headers"])
+        self.assertEqual(pushed["response"]["statusCode"], 200)
+        self.assertIn(["x-pushed", "yes"], pushed["response"]["headers"])
+        self.assertEqual(pushed["response"]["bodySize"], len("body { color: rebeccapurple }"))
+        self.assertIsNone(pushed["error"])
+        # The promised streams: even ids, on the client's connection and on the upstream one.
+        self.assertEqual(pushed["http2"]["connectionId"], parent["http2"]["connectionId"])
+        self.assertEqual(pushed["http2"]["streamId"] % 2, 0)
+        self.assertNotEqual(pushed["http2"]["streamId"], 0)
+        self.assertEqual(pushed["upstreamHttp2"]["connectionId"],
+                         parent["upstreamHttp2"]["connectionId"])
+        self.assertEqual(pushed["upstreamHttp2"]["streamId"] % 2, 0)
+
+    def test_a_push_is_recorded_but_not_forwarded_to_a_client_that_disabled_push(self):
+        before = len(self.pushed_entries(0, timeout=0))
+        out = self.node_client([{"path": "/push?disabled"}], push=False)
+        self.assertEqual(out["results"][0]["status"], 200)
+        self.assertEqual(out["pushes"], [])
+        pushed = self.pushed_entries(before + 1)
+        self.assertEqual(len(pushed), before + 1)
+        pushed = pushed[0]
+        self.assertEqual(pushed["transactionType"], "push_promise")
+        self.assertEqual(pushed["response"]["statusCode"], 200)
+        self.assertEqual(pushed["response"]["bodySize"], len("body { color: rebeccapurple }"))
+        self.assertIsNone(pushed["error"])
+        self.assertEqual(pushed["http2"]["streamId"], 0)  # no client stream was promised
+        self.assertEqual(pushed["upstreamHttp2"]["streamId"] % 2, 0)
 
     def test_large_download_streams_intact(self):
         size = 64 << 20
