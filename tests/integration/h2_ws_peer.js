@@ -5,26 +5,40 @@
 //     A TLS HTTP/2 origin on 127.0.0.1:<free port> advertising SETTINGS_ENABLE_CONNECT_PROTOCOL
 //     (not with `noconnect`); prints {"port": N}. An extended CONNECT with :protocol websocket
 //     is answered 200; every text or binary message is echoed, a ping answered with a pong, a
-//     close answered with the same close, then the stream ends.
+//     close answered with the same close, then the stream ends. A request offering
+//     permessage-deflate gets it without context takeover (RFC 7692): messages with RSV1 are
+//     inflated, and echoes of them compressed.
 //
 //   node h2_ws_peer.js client PROXY_PORT ORIGIN_HOST:PORT CA_FILE PATH
 //     One CONNECT tunnel through Hark, TLS with ALPN h2 trusting CA_FILE, one HTTP/2 connection.
 //     Prints {"enableConnectProtocol": bool} when the server does not allow extended CONNECT;
 //     else opens `:protocol websocket` on PATH, sends a text, a binary, a ping, a text in two
 //     fragments and a close (1000 "bye"), and prints {"status", "received": [{type, data}]}.
+//     With a 6th argument `deflate` it offers permessage-deflate and sends the text compressed.
 'use strict';
 const http = require('http');
 const http2 = require('http2');
 const tls = require('tls');
 const fs = require('fs');
 const crypto = require('crypto');
+const zlib = require('zlib');
+
+// RFC 7692 §7.2.1: a message is a raw DEFLATE stream without its 00 00 ff ff tail.
+const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+function compress(payload) {
+  const out = zlib.deflateRawSync(Buffer.from(payload), {finishFlush: zlib.constants.Z_SYNC_FLUSH});
+  return out.subarray(0, out.length - TAIL.length);
+}
+function decompress(payload) {
+  return zlib.inflateRawSync(Buffer.concat([payload, TAIL]), {finishFlush: zlib.constants.Z_SYNC_FLUSH});
+}
 
 const OPCODES = {0: 'continuation', 1: 'text', 2: 'binary', 8: 'close', 9: 'ping', 10: 'pong'};
 
-function frame(opcode, payload, {fin = true, mask = false} = {}) {
+function frame(opcode, payload, {fin = true, mask = false, rsv1 = false} = {}) {
   payload = Buffer.from(payload);
   const len = payload.length;
-  const head = [(fin ? 0x80 : 0) | opcode];
+  const head = [(fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode];
   const maskBit = mask ? 0x80 : 0;
   if (len < 126) {
     head.push(maskBit | len);
@@ -63,11 +77,12 @@ function frames(onFrame) {
       if (masked) at += 4;
       if (buf.length < at + len) return;
       const fin = (buf[0] & 0x80) !== 0;
+      const rsv1 = (buf[0] & 0x40) !== 0;
       const opcode = buf[0] & 0x0f;
       let payload = Buffer.from(buf.subarray(at, at + len));
       if (masked) payload = Buffer.from(payload.map((b, i) => b ^ key[i % 4]));
       buf = buf.subarray(at + len);
-      onFrame({fin, opcode, payload});
+      onFrame({fin, rsv1, opcode, payload});
     }
   };
 }
@@ -84,17 +99,26 @@ function origin(certFile, keyFile, noconnect) {
       stream.end();
       return;
     }
-    stream.respond({':status': 200});
-    let message = null;  // {opcode, parts}
-    stream.on('data', frames(({fin, opcode, payload}) => {
+    const deflate = /permessage-deflate/.test(headers['sec-websocket-extensions'] || '');
+    stream.respond(deflate ? {':status': 200, 'sec-websocket-extensions':
+                               'permessage-deflate; server_no_context_takeover; client_no_context_takeover'}
+                           : {':status': 200});
+    let message = null;  // {opcode, compressed, parts}
+    stream.on('data', frames(({fin, rsv1, opcode, payload}) => {
       if (opcode === 9) {
         stream.write(frame(10, payload));
       } else if (opcode === 8) {
         stream.end(frame(8, payload));
       } else if (opcode === 1 || opcode === 2 || opcode === 0) {
-        if (opcode !== 0) message = {opcode, parts: []};
+        if (opcode !== 0) message = {opcode, compressed: rsv1, parts: []};
         message.parts.push(payload);
-        if (fin) stream.write(frame(message.opcode, Buffer.concat(message.parts)));
+        if (!fin) return;
+        const whole = Buffer.concat(message.parts);
+        if (message.compressed) {
+          stream.write(frame(message.opcode, compress(decompress(whole)), {rsv1: true}));
+        } else {
+          stream.write(frame(message.opcode, whole));
+        }
       }
     }));
   });
@@ -111,7 +135,7 @@ function tunnel(proxyPort, target) {
   });
 }
 
-async function client(proxyPort, target, caFile, path) {
+async function client(proxyPort, target, caFile, path, deflate) {
   const socket = await tunnel(Number(proxyPort), target);
   const secure = tls.connect({socket, servername: 'localhost', ALPNProtocols: ['h2'],
                               ca: fs.readFileSync(caFile)});
@@ -126,17 +150,26 @@ async function client(proxyPort, target, caFile, path) {
   }
   const stream = session.request({':method': 'CONNECT', ':protocol': 'websocket', ':path': path,
                                   ':scheme': 'https', ':authority': target,
-                                  'sec-websocket-version': '13'}, {endStream: false});
+                                  'sec-websocket-version': '13',
+                                  ...(deflate === 'deflate' ? {'sec-websocket-extensions':
+                                      'permessage-deflate; client_no_context_takeover'} : {})},
+                                 {endStream: false});
   const out = {enableConnectProtocol: true, status: 0, received: []};
   stream.on('response', (h) => {
     out.status = h[':status'];
-    stream.write(frame(1, 'hello over h2', {mask: true}));
+    out.extensions = h['sec-websocket-extensions'] || null;
+    if (out.extensions) {
+      stream.write(frame(1, compress('hello over h2'), {mask: true, rsv1: true}));
+    } else {
+      stream.write(frame(1, 'hello over h2', {mask: true}));
+    }
     stream.write(frame(2, Buffer.from([1, 2, 3, 250]), {mask: true}));
     stream.write(frame(9, 'are you there', {mask: true}));
     stream.write(frame(1, 'frag', {fin: false, mask: true}));
     stream.write(frame(0, 'mented', {mask: true}));
   });
-  stream.on('data', frames(({opcode, payload}) => {
+  stream.on('data', frames(({rsv1, opcode, payload}) => {
+    if (rsv1) payload = decompress(payload);
     out.received.push({type: OPCODES[opcode], data: opcode === 2 ? [...payload] : payload.toString('latin1')});
     if (out.received.length === 4) {
       const close = Buffer.concat([Buffer.from([0x03, 0xe8]), Buffer.from('bye')]);

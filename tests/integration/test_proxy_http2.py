@@ -319,18 +319,25 @@ class ExtendedConnectTest(NodeOriginCase):
     """WebSocket over HTTP/2 (RFC 8441) through Hark: the extended CONNECT goes on to the origin
     over its HTTP/2 connection, the frames are relayed both ways and recorded as messages."""
 
-    def ws_client(self, hark, port, path):
+    def ws_client(self, hark, port, path, deflate=False):
         ca = os.path.join(hark.data_dir, "ca", "ca.pem")
         result = subprocess.run(["node", WS_PEER, "client", str(hark.proxy_port),
-                                 "localhost:%d" % port, ca, path],
+                                 "localhost:%d" % port, ca, path] + (["deflate"] if deflate else []),
                                 capture_output=True, text=True, timeout=60, env=clean_env())
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
         return json.loads(result.stdout)
 
     def test_websocket_over_h2_is_relayed_and_its_messages_recorded(self):
+        self.check_websocket_over_h2("/chat?room=1", deflate=False)
+
+    def test_websocket_over_h2_with_permessage_deflate_is_recorded_inflated(self):
+        self.check_websocket_over_h2("/chat?room=deflate", deflate=True)
+
+    def check_websocket_over_h2(self, path, deflate):
         origin = WsOrigin(self.pki.localhost_pem, self.pki.localhost_key)
         self.addCleanup(origin.close)
-        out = self.ws_client(self.hark, origin.port, "/chat?room=1")
+        out = self.ws_client(self.hark, origin.port, path, deflate)
+        self.assertEqual(bool(out["extensions"]), deflate, out)
         self.assertTrue(out["enableConnectProtocol"], out)
         self.assertEqual(out["status"], 200, out)
         self.assertEqual(out["received"], [
@@ -341,7 +348,7 @@ class ExtendedConnectTest(NodeOriginCase):
             {"type": "close", "data": "\x03\xe8bye"},
         ])
         self.assertFalse(out["rstCode"], out)
-        url = "wss://localhost:%d/chat?room=1" % origin.port
+        url = "wss://localhost:%d%s" % (origin.port, path)
         e = self.hark.wait_for_entry(url)
         self.assertTrue(e["isWebSocket"])
         self.assertEqual(e["httpVersion"], "HTTP/2")
