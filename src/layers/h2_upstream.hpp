@@ -75,8 +75,6 @@ class h2_upstream final : public net::shared_upstream,
    *  whichever comes first. Meant for the client connection that made this connection (the one
    *  waiter: a second one would shorten the first one's wait). */
   asio::awaitable<void> wait_settings(std::chrono::steady_clock::duration limit);
-  /** Whether the origin's SETTINGS arrived. */
-  bool settings_received() const noexcept { return settings_received_; }
   /** Whether the origin accepts extended CONNECT (RFC 8441 §3: it sent
    *  SETTINGS_ENABLE_CONNECT_PROTOCOL = 1). */
   bool accepts_extended_connect() const {

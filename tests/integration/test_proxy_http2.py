@@ -1,7 +1,9 @@
 """HTTP/2 through Hark (SPEC §4): h2 on both sides of an intercepted connection with real
-clients (curl, Node's http2) and a real Node HTTP/2 origin; h2c prior knowledge inside CONNECT
-translated to an HTTP/1.1 origin; trailers, RST_STREAM both ways, 100 concurrent streams on one
-connection, a large download, and an h1-only client meeting an h2-only origin."""
+clients (curl, Node's http2, gRPC, headless Chromium) and a real Node HTTP/2 origin; h2c prior
+knowledge inside CONNECT translated to an HTTP/1.1 origin; trailers, RST_STREAM both ways, 100
+concurrent streams on one connection, a large download, an h1-only client meeting an h2-only
+origin; server push recorded and forwarded to clients that allow it; WebSocket over HTTP/2
+(RFC 8441 extended CONNECT) relayed with its messages recorded (SPEC §5)."""
 
 import base64
 import hashlib
@@ -54,6 +56,8 @@ def pattern_sha256(n):
 class NodeOriginCase(unittest.TestCase):
     """A Hark that trusts the test PKI and a Node HTTP/2 origin, for the class's tests."""
 
+    hark_args = []  # more arguments for the class's Hark
+
     @classmethod
     def setUpClass(cls):
         for tool in ("node", "curl"):
@@ -62,7 +66,7 @@ class NodeOriginCase(unittest.TestCase):
         cls.pki = shared_test_pki()
         cls.origin = NodeOrigin(cls.pki.localhost_pem, cls.pki.localhost_key)
         cls.addClassCleanup(cls.origin.close)
-        cls.hark = start_hark(["--upstream-ca", cls.pki.ca_pem])
+        cls.hark = start_hark(["--upstream-ca", cls.pki.ca_pem] + cls.hark_args)
         cls.addClassCleanup(cls.hark.kill9)
         cls.ca = os.path.join(cls.hark.data_dir, "ca", "ca.pem")
 
@@ -319,6 +323,9 @@ class ExtendedConnectTest(NodeOriginCase):
     """WebSocket over HTTP/2 (RFC 8441) through Hark: the extended CONNECT goes on to the origin
     over its HTTP/2 connection, the frames are relayed both ways and recorded as messages."""
 
+    # One worker, one pool: a second client connection meets the first one's upstream connection.
+    hark_args = ["--workers", "1"]
+
     def ws_client(self, hark, port, path, deflate=False):
         ca = os.path.join(hark.data_dir, "ca", "ca.pem")
         result = subprocess.run(["node", WS_PEER, "client", str(hark.proxy_port),
@@ -357,10 +364,10 @@ class ExtendedConnectTest(NodeOriginCase):
         self.assertIn([":protocol", "websocket"], e["request"]["headers"])
         self.assertEqual(e["response"]["statusCode"], 200)
         self.assertIsNone(e["error"])
-        path = "/api/sessions/active/entries/%s/websocket" % e["id"]
+        messages_path = "/api/sessions/active/entries/%s/websocket" % e["id"]
         deadline = time.monotonic() + 10
         while True:
-            messages = self.hark.api_ok("GET", path)["messages"]
+            messages = self.hark.api_ok("GET", messages_path)["messages"]
             if len(messages) >= 10 or time.monotonic() > deadline:
                 break
             time.sleep(0.1)
@@ -381,6 +388,14 @@ class ExtendedConnectTest(NodeOriginCase):
                 (side, "text", {"text": "fragmented"}),
                 (side, "close", {"code": 1000, "reason": "bye"}),
             ], got)
+        # A second client connection shares the origin's connection (pooled, its SETTINGS known
+        # already): extended CONNECT is advertised to it too.
+        again = self.ws_client(self.hark, origin.port, path + "&again", deflate)
+        self.assertEqual((again["status"], len(again["received"])), (200, 5), again)
+        second = self.hark.wait_for_entry(url + "&again")
+        self.assertEqual(second["upstreamHttp2"]["connectionId"],
+                         e["upstreamHttp2"]["connectionId"])
+        self.assertNotEqual(second["http2"]["connectionId"], e["http2"]["connectionId"])
 
     def test_extended_connect_is_not_advertised_when_the_origin_does_not_support_it(self):
         origin = WsOrigin(self.pki.localhost_pem, self.pki.localhost_key, connect_protocol=False)
