@@ -216,6 +216,24 @@ class Http2Test(NodeOriginCase):
         self.assertEqual(pushed["upstreamHttp2"]["connectionId"],
                          parent["upstreamHttp2"]["connectionId"])
         self.assertEqual(pushed["upstreamHttp2"]["streamId"] % 2, 0)
+        # Both frame logs hold the PUSH_PROMISE on the parent stream, naming the promised one.
+        self.assertEqual(self.promised_in_frame_log(parent["http2"]),
+                         pushed["http2"]["streamId"])
+        self.assertEqual(self.promised_in_frame_log(parent["upstreamHttp2"]),
+                         pushed["upstreamHttp2"]["streamId"])
+
+    def promised_in_frame_log(self, ref, timeout=5.0):
+        """promisedStreamId of the first push_promise the server sent on stream `ref`."""
+        path = "/api/http2/%s/streams/%d" % (ref["connectionId"], ref["streamId"])
+        deadline = time.monotonic() + timeout
+        while True:
+            status, _, frames = self.hark.api("GET", path)
+            promises = [f["promisedStreamId"] for f in (frames if status == 200 else [])
+                        if f["side"] == "server" and f["type"] == "push_promise"]
+            if promises:
+                return promises[0]
+            self.assertLess(time.monotonic(), deadline, (status, frames))
+            time.sleep(0.1)
 
     def test_a_push_is_recorded_but_not_forwarded_to_a_client_that_disabled_push(self):
         before = len(self.pushed_entries(0, timeout=0))
