@@ -24,7 +24,9 @@ h2_upstream::h2_upstream(net::upstream_connection&& conn, const h2::settings& s,
       id_(ids::new_ulid()),
       tap_(sink, id_, capture::h2_leg::upstream),
       pump_(conn_.io().socket().get_executor()),
-      settings_wait_(conn_.io().socket().get_executor()) {}
+      settings_wait_(conn_.io().socket().get_executor()) {
+  settings_wait_.expires_at(asio::steady_timer::time_point::max());
+}
 
 h2_upstream::~h2_upstream() = default;
 
@@ -77,8 +79,10 @@ asio::awaitable<void> h2_upstream::wait_settings(std::chrono::steady_clock::dura
   if (settings_received_ || retired_) {
     co_return;
   }
-  settings_wait_.expires_after(limit);
-  co_await settings_wait_.async_wait(use_nothrow);
+  // Each waiter has its own limit; the arrival (or the end) cancels every wait at once.
+  asio::steady_timer limit_reached(settings_wait_.get_executor());
+  limit_reached.expires_after(limit);
+  co_await (settings_wait_.async_wait(use_nothrow) || limit_reached.async_wait(use_nothrow));
 }
 
 void h2_upstream::notify_writable() {

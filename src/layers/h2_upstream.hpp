@@ -72,8 +72,7 @@ class h2_upstream final : public net::shared_upstream,
   const tcp::endpoint& remote() const noexcept { return conn_.remote; }
 
   /** Waits until the origin's first SETTINGS arrived, the connection ended or `limit` passed,
-   *  whichever comes first. Meant for the client connection that made this connection (the one
-   *  waiter: a second one would shorten the first one's wait). */
+   *  whichever comes first (any number of client connections may wait). */
   asio::awaitable<void> wait_settings(std::chrono::steady_clock::duration limit);
   /** Whether the origin accepts extended CONNECT (RFC 8441 §3: it sent
    *  SETTINGS_ENABLE_CONNECT_PROTOCOL = 1). */
@@ -105,7 +104,7 @@ class h2_upstream final : public net::shared_upstream,
   h2::frame_tap tap_;  ///< the connection's frame log (SPEC §4)
   h2_pump pump_;
   std::vector<std::int32_t> writable_;  ///< scratch of notify_writable()
-  asio::steady_timer settings_wait_;    ///< wait_settings(): cancelled when they arrive
+  asio::steady_timer settings_wait_;    ///< never expires: cancelled when SETTINGS arrive
   bool settings_received_ = false;
   bool retired_ = false;
 };
