@@ -208,6 +208,9 @@ void recorder::on_flow_end(flow& f, const flow_outcome& outcome) {
   r.http2 = f.http2;
   r.upstream_http2 = f.upstream_http2;
   r.is_websocket = f.is_websocket;
+  if (f.pushed) {
+    r.transaction_type = "push_promise";
+  }
   r.tls = f.tls;
   r.timings = f.timings;
   r.duration_ms =

@@ -53,9 +53,11 @@ class h2_pump {
       const auto pending = session.pending_output();
       out_.assign(pending);
       session.consume_output(pending.size());
+      // Logged before dispatch(): the frames that close the last streams are in the batch the
+      // owner publishes when its connection goes idle.
+      tap.sent(out_);
       dispatch();
       if (!out_.empty()) {
-        tap.sent(out_);
         if (auto [ec, n] = co_await io.write(asio::buffer(out_)); ec) {
           break;
         }

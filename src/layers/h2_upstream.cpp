@@ -11,13 +11,22 @@ namespace hark::layers {
 
 using namespace boost::asio::experimental::awaitable_operators;
 
+h2::settings h2_upstream::settings() {
+  h2::settings s;
+  s.enable_push = true;
+  return s;
+}
+
 h2_upstream::h2_upstream(net::upstream_connection&& conn, const h2::settings& s,
                          capture::flow_sink& sink)
     : conn_(std::move(conn)),
       session_(h2::role::client, s),
       id_(ids::new_ulid()),
       tap_(sink, id_, capture::h2_leg::upstream),
-      pump_(conn_.io().socket().get_executor()) {}
+      pump_(conn_.io().socket().get_executor()),
+      settings_wait_(conn_.io().socket().get_executor()) {
+  settings_wait_.expires_at(asio::steady_timer::time_point::max());
+}
 
 h2_upstream::~h2_upstream() = default;
 
@@ -32,6 +41,7 @@ asio::awaitable<void> h2_upstream::run(std::shared_ptr<h2_upstream> self) {
     spdlog::error("upstream HTTP/2 connection {} to {}: {}", self->id_, self->conn_.key, e.what());
   }
   self->retired_ = true;
+  self->settings_wait_.cancel();
   self->fail_all(NGHTTP2_CANCEL);
   self->tap_.flush();
   boost::system::error_code ignored;
@@ -65,6 +75,16 @@ asio::awaitable<void> h2_upstream::write_loop() {
       session_, tap_, conn_.io(), [this] { dispatch(); }, [this] { notify_writable(); });
 }
 
+asio::awaitable<void> h2_upstream::wait_settings(std::chrono::steady_clock::duration limit) {
+  if (settings_received_ || retired_) {
+    co_return;
+  }
+  // Each waiter has its own limit; the arrival (or the end) cancels every wait at once.
+  asio::steady_timer limit_reached(settings_wait_.get_executor());
+  limit_reached.expires_after(limit);
+  co_await (settings_wait_.async_wait(use_nothrow) || limit_reached.async_wait(use_nothrow));
+}
+
 void h2_upstream::notify_writable() {
   // A handler may detach itself meanwhile: ids first, then each one looked up again.
   writable_.clear();
@@ -89,6 +109,10 @@ void h2_upstream::dispatch() {
             if (auto it = handlers_.find(e.stream_id); it != handlers_.end()) {
               it->second->on_upstream_headers(e);
             }
+            if (e.kind == h2::head_kind::push_promise &&
+                !handlers_.contains(e.promised_stream_id)) {
+              session_.submit_rst(e.promised_stream_id, NGHTTP2_CANCEL);  // nobody takes it
+            }
           } else if constexpr (std::is_same_v<event, h2::data_event>) {
             if (auto it = handlers_.find(e.stream_id); it != handlers_.end()) {
               it->second->on_upstream_data(e);
@@ -101,6 +125,9 @@ void h2_upstream::dispatch() {
             on_closed(e.stream_id, e.error_code, false);
           } else if constexpr (std::is_same_v<event, h2::goaway_event>) {
             on_goaway(e);
+          } else if constexpr (std::is_same_v<event, h2::settings_event>) {
+            settings_received_ = true;
+            settings_wait_.cancel();
           }
         },
         events[i]);
@@ -126,7 +153,8 @@ void h2_upstream::on_goaway(const h2::goaway_event& e) {
   // Streams the origin did not process will never be answered on this connection.
   std::vector<std::int32_t> refused;
   for (const auto& [id, h] : handlers_) {
-    if (id > e.last_stream_id) {
+    // last_stream_id counts Hark's streams (odd); pushed ones (even) go on (RFC 9113 §6.8).
+    if (id % 2 == 1 && id > e.last_stream_id) {
       refused.push_back(id);
     }
   }

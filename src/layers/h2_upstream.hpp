@@ -42,6 +42,11 @@ class h2_upstream final : public net::shared_upstream,
     ~handler() = default;
   };
 
+  /** What Hark advertises to origins. Push is enabled: an upstream connection is shared by
+   *  clients that allow push and clients that do not, and what an origin pushes is recorded
+   *  either way (forwarded only to the first; docs/decisions.md). */
+  static h2::settings settings();
+
   /** Takes over `conn` (TLS, ALPN h2); its frame log goes to `sink`, which must outlive it. */
   h2_upstream(net::upstream_connection&& conn, const h2::settings& s, capture::flow_sink& sink);
   ~h2_upstream() override;
@@ -57,11 +62,23 @@ class h2_upstream final : public net::shared_upstream,
   void reset(std::int32_t id, std::uint32_t code);
   void consume(std::int32_t id, std::size_t n);
   std::size_t queued(std::int32_t id) const { return session_.queued(id); }
+  /** The events of `promised`, a stream the origin reserved with PUSH_PROMISE (on_upstream_headers
+   *  with head_kind::push_promise), go to `h` from now on. */
+  void adopt_push(std::int32_t promised, handler* h) { handlers_[promised] = h; }
   /** The handler goes away: no more events for `id`, which is reset (CANCEL) if still open. */
   void detach(std::int32_t id);
 
   const std::string& connection_id() const noexcept { return id_; }
   const tcp::endpoint& remote() const noexcept { return conn_.remote; }
+
+  /** Waits until the origin's first SETTINGS arrived, the connection ended or `limit` passed,
+   *  whichever comes first (any number of client connections may wait). */
+  asio::awaitable<void> wait_settings(std::chrono::steady_clock::duration limit);
+  /** Whether the origin accepts extended CONNECT (RFC 8441 §3: it sent
+   *  SETTINGS_ENABLE_CONNECT_PROTOCOL = 1). */
+  bool accepts_extended_connect() const {
+    return session_.remote_setting(NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL) == 1;
+  }
 
   bool has_capacity() const override;
   bool retired() const override { return retired_; }
@@ -87,6 +104,8 @@ class h2_upstream final : public net::shared_upstream,
   h2::frame_tap tap_;  ///< the connection's frame log (SPEC §4)
   h2_pump pump_;
   std::vector<std::int32_t> writable_;  ///< scratch of notify_writable()
+  asio::steady_timer settings_wait_;    ///< never expires: cancelled when SETTINGS arrive
+  bool settings_received_ = false;
   bool retired_ = false;
 };
 

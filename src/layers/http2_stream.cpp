@@ -33,7 +33,6 @@ http2_stream::http2_stream(http2_layer& layer, std::int32_t id, const exchange_t
       request_stall_(layer.connection().dog),
       wake_(layer.connection().socket.get_executor()) {
   ex_.flow().http2 = capture::http2_ref{layer.connection_id(), static_cast<std::uint32_t>(id)};
-  ex_.flow().is_websocket = request_.method == "CONNECT" && request_.protocol == "websocket";
   ex_.request_head(h2_request_head(request_, fields_));
   if (request_ended_) {
     ex_.request_end({});
@@ -71,9 +70,40 @@ void http2_stream::start() {
   asio::co_spawn(wake_.get_executor(), relay_h1(this), asio::detached);
 }
 
+void http2_stream::adopt_push(const std::shared_ptr<h2_upstream>& up, std::int32_t promised) {
+  pushed_ = true;
+  ex_.flow().pushed = true;
+  client_closed_ = id_ == 0;  // recorded only: no client stream will close
+  up_ = up;
+  up_id_ = promised;
+  owed_to_ = up;
+  owed_id_ = promised;
+  up->adopt_push(promised, this);
+  acquired_upstream a;
+  ex_.upstream_acquired(a, exchange::steady::now(), "HTTP/2");
+  ex_.flow().remote_addr = capture::to_net_address(up->remote());
+  ex_.flow().upstream_http2 =
+      capture::http2_ref{up->connection_id(), static_cast<std::uint32_t>(promised)};
+  ex_.request_sending();
+  ex_.request_sent();
+  arm_response_stall();
+}
+
+void http2_stream::reset_client(std::uint32_t code) {
+  if (id_ > 0) {
+    layer_.client().submit_rst(id_, code);
+    layer_.wake();
+  }
+}
+
 void http2_stream::open_h2(const std::shared_ptr<h2_upstream>& up) {
   const auto asked_at = exchange::steady::now();
   up_id_ = up->open_stream(h2_forwarded_fields(fields_), request_ended_, this);
+  if (up_id_ < 0 && !request_.protocol.empty() && !up->accepts_extended_connect()) {
+    respond_failure(errc::upstream_protocol,
+                    "hark: the origin did not enable extended CONNECT (RFC 8441)");
+    return;
+  }
   if (up_id_ < 0) {
     respond_failure(errc::upstream_reset, "hark: the origin's HTTP/2 connection refused a stream");
     return;
@@ -94,8 +124,9 @@ void http2_stream::open_h2(const std::shared_ptr<h2_upstream>& up) {
 }
 
 void http2_stream::arm_response_stall() {
-  // Only while the origin may send: a window Hark holds back (slow client) is not its stall.
-  if (owed_upstream_ > 0 || !up_) {
+  // Only while the origin may send: a window Hark holds back (slow client) is not its stall. A
+  // WebSocket may be quiet for as long as its peers like.
+  if (owed_upstream_ > 0 || !up_ || ws_observer_) {
     response_stall_.disarm();
     return;
   }
@@ -109,7 +140,7 @@ void http2_stream::arm_response_stall() {
 
 void http2_stream::arm_request_stall() {
   // Only while the client may send: a window Hark holds back is not the client's stall.
-  if (request_ended_ || owed_client_ > 0 || !up_) {
+  if (request_ended_ || owed_client_ > 0 || !up_ || ws_observer_) {
     request_stall_.disarm();
     return;
   }
@@ -133,14 +164,15 @@ void http2_stream::on_stalled(errc code, const std::string& message) {
     respond_failure(code, message);
     return;
   }
-  layer_.client().submit_rst(id_, NGHTTP2_CANCEL);
-  layer_.wake();
+  reset_client(NGHTTP2_CANCEL);
   ex_.finish(make_error(code, message));
 }
 
 void http2_stream::respond_failure(errc code, const std::string& message) {
   auto& client = layer_.client();
-  if (!ex_.response_started()) {
+  if (pushed_) {
+    reset_client(NGHTTP2_CANCEL);  // a push the client did not ask for gets no answer of Hark's
+  } else if (!ex_.response_started()) {
     const auto a = answer_for(code, message);
     const capture::header_list fields{{":status", std::to_string(a.status)},
                                       {"content-type", "text/plain; charset=utf-8"},
@@ -157,15 +189,25 @@ void http2_stream::respond_failure(errc code, const std::string& message) {
 }
 
 void http2_stream::on_client_data(h2::data_event& e) {
-  ex_.request_body(e.bytes);
+  if (ws_observer_) {
+    ws_observer_->client_bytes(e.bytes);
+    if (e.end_stream && !ws_client_done_) {
+      ws_client_done_ = true;
+      ws_observer_->client_finished();
+    }
+  } else {
+    ex_.request_body(e.bytes);
+  }
   if (e.end_stream) {
     request_ended_ = true;
     request_stall_.disarm();
-    ex_.request_end({});
+    if (!ws_observer_) {
+      ex_.request_end({});
+    }
   }
   if (up_) {
     up_->send_data(up_id_, e.bytes, e.end_stream);
-    if (e.end_stream) {
+    if (e.end_stream && !ws_observer_) {
       ex_.request_done_at(exchange::steady::now());
     }
     owed_client_ += e.bytes.size();
@@ -196,6 +238,7 @@ void http2_stream::on_client_trailers(h2::headers_event& e) {
 
 void http2_stream::on_client_closed(std::uint32_t code) {
   client_closed_ = true;
+  end_websocket();
   response_stall_.disarm();
   request_stall_.disarm();
   release_upstream_window(true);  // nothing more goes to the client
@@ -251,7 +294,9 @@ void http2_stream::on_upstream_headers(h2::headers_event& e) {
     case h2::head_kind::response:
       ex_.response_head(h2_response_head(e.fields));
       client.submit_response(id_, h2_forwarded_fields(e.fields), e.end_stream);
-      if (e.end_stream) {
+      if (is_websocket_request() && !e.end_stream) {
+        start_websocket(e.fields);
+      } else if (e.end_stream) {
         response_ended_ = true;
         ex_.response_end({});
       }
@@ -261,9 +306,13 @@ void http2_stream::on_upstream_headers(h2::headers_event& e) {
       ex_.response_end(e.fields);
       client.submit_trailers(id_, h2_forwarded_fields(e.fields));
       break;
-    case h2::head_kind::request:
     case h2::head_kind::push_promise:
-      break;  // push is not enabled towards origins
+      if (up_) {
+        layer_.on_push(id_, up_, e);
+      }
+      break;
+    case h2::head_kind::request:
+      break;  // not in the client role
   }
   if (e.end_stream) {
     response_stall_.disarm();
@@ -272,12 +321,21 @@ void http2_stream::on_upstream_headers(h2::headers_event& e) {
 }
 
 void http2_stream::on_upstream_data(h2::data_event& e) {
-  ex_.response_body(e.bytes);
+  if (ws_observer_) {
+    ws_observer_->server_bytes(e.bytes);
+  } else {
+    ex_.response_body(e.bytes);
+  }
   auto& client = layer_.client();
   client.submit_data(id_, e.bytes, e.end_stream);
   if (e.end_stream) {
     response_ended_ = true;
-    ex_.response_end({});
+    if (ws_observer_ && !ws_server_done_) {
+      ws_server_done_ = true;
+      ws_observer_->server_finished();
+    } else if (!ws_observer_) {
+      ex_.response_end({});
+    }
   }
   layer_.connection().services.metrics.response_body_bytes.fetch_add(e.bytes.size(),
                                                                      std::memory_order_relaxed);
@@ -291,17 +349,21 @@ void http2_stream::on_upstream_data(h2::data_event& e) {
 }
 
 void http2_stream::on_upstream_closed(std::uint32_t error_code, bool reset_by_peer) {
+  layer_.wake();  // the layer drops the stream once it finished (collect_finished)
   response_stall_.disarm();
   request_stall_.disarm();
   up_.reset();
   up_id_ = 0;
+  end_websocket();
   if (error_code == NGHTTP2_NO_ERROR) {
     if (ex_.response_started() && !response_ended_) {
       // The origin's END_STREAM came without a DATA event to carry it (an empty last frame):
       // the client's stream ends here.
       response_ended_ = true;
       layer_.client().submit_data(id_, {}, true);
-      ex_.response_end({});
+      if (!ws_observer_) {
+        ex_.response_end({});
+      }
       layer_.wake();
     }
     ex_.finish();
@@ -316,9 +378,42 @@ void http2_stream::on_upstream_closed(std::uint32_t error_code, bool reset_by_pe
   }
   // RST_STREAM is propagated with the origin's code (SPEC §4), also before a response: a
   // client may retry a REFUSED_STREAM, and gRPC maps the codes to statuses.
-  layer_.client().submit_rst(id_, error_code);
-  layer_.wake();
+  reset_client(error_code);
   ex_.finish(make_error(errc::upstream_reset, message));
+}
+
+void http2_stream::start_websocket(const capture::header_list& response_fields) {
+  const auto status = h2_response_head(response_fields).status;
+  if (status < 200 || status > 299) {
+    return;  // refused: the answer is an ordinary response (RFC 8441 §5)
+  }
+  // RFC 8441 §5: the 2xx is the upgrade's 101; its entry is complete and the stream's DATA
+  // carries WebSocket frames from now on.
+  ex_.flow().is_websocket = true;
+  ex_.response_end({});
+  ex_.finish();
+  ws_messages_ = std::make_unique<flow_message_sink>(layer_.connection().services.sink, ex_.flow());
+  ws_observer_ = std::make_unique<ws::observer>(ws::negotiated_deflate(response_fields),
+                                                layer_.connection().services.cfg.max_body_capture,
+                                                *ws_messages_);
+  response_stall_.disarm();
+  request_stall_.disarm();
+}
+
+void http2_stream::end_websocket() {
+  // A direction that ended without END_STREAM (reset, connection gone) hands over its message
+  // cut short.
+  if (!ws_observer_) {
+    return;
+  }
+  if (!ws_client_done_) {
+    ws_client_done_ = true;
+    ws_observer_->client_finished();
+  }
+  if (!ws_server_done_) {
+    ws_server_done_ = true;
+    ws_observer_->server_finished();
+  }
 }
 
 void http2_stream::on_upstream_writable() {

@@ -7,10 +7,15 @@
 //   request head ─► upstream chosen ─┬─ h2_upstream stream (events through the handler)
 //                                    └─ HTTP/1.1 connection (relay_h1, a coroutine of its own)
 //   either side's end / reset / failure ─► exchange finished ─► the layer drops the stream
+//
+// An extended CONNECT for WebSocket (RFC 8441) is an exchange until the origin's 2xx: then its
+// entry is complete (isWebSocket) and the stream's DATA, relayed as before, goes to a
+// ws::observer in place of the bodies, as the bytes after a 101 do over HTTP/1.1.
 
 #include "exchange.hpp"
 #include "h2_upstream.hpp"
 #include "http2_heads.hpp"
+#include "websocket_relay.hpp"
 
 #include "hark/layers/http1_parser.hpp"
 
@@ -33,6 +38,10 @@ class http2_stream final : public h2_upstream::handler {
 
   /** Picks the upstream and starts relaying. */
   void start();
+  /** Instead of start(): the stream relays a response `up` pushes on its stream `promised`.
+   *  The client's stream is the one Hark promised it, or none (id 0) when the client does not
+   *  allow push: then the response is only recorded. */
+  void adopt_push(const std::shared_ptr<h2_upstream>& up, std::int32_t promised);
 
   // ---- client-side events (from the layer) ----
   void on_client_data(h2::data_event& e);
@@ -48,8 +57,8 @@ class http2_stream final : public h2_upstream::handler {
       ex_.finish(make_error(errc::internal_error, message));
     }
   }
-  /** The client stream closed and nothing of this stream runs any more. */
-  bool finished() const noexcept { return client_closed_ && !task_running_; }
+  /** The client stream closed (or there is none) and nothing of this stream runs any more. */
+  bool finished() const noexcept { return client_closed_ && !task_running_ && !up_; }
 
   // ---- h2_upstream::handler ----
   void on_upstream_headers(h2::headers_event& e) override;
@@ -74,6 +83,13 @@ class http2_stream final : public h2_upstream::handler {
   void release_client_window();
   void release_upstream_window(bool all);
   void wake_task() { wake_.cancel(); }
+  bool is_websocket_request() const noexcept {
+    return request_.method == "CONNECT" && request_.protocol == "websocket";
+  }
+  /** RST_STREAM to the client, when the stream has a client side. */
+  void reset_client(std::uint32_t code);
+  void start_websocket(const capture::header_list& response_fields);
+  void end_websocket();
 
   http2_layer& layer_;
   std::int32_t id_;
@@ -85,6 +101,7 @@ class http2_stream final : public h2_upstream::handler {
   bool response_ended_ = false;  ///< END_STREAM (or trailers) passed on to the client
   bool task_running_ = false;
   bool cancelled_ = false;
+  bool pushed_ = false;              ///< relays a pushed response (adopt_push)
   std::shared_ptr<h2_upstream> up_;  ///< the HTTP/2 upstream while its stream is open
   std::int32_t up_id_ = 0;
   // Where owed_upstream_ is consumed: every received byte must be, also after the stream
@@ -101,6 +118,11 @@ class http2_stream final : public h2_upstream::handler {
   // body (--idle-timeout), re-armed by every DATA (SPEC §2: deadlines between body chunks).
   net::watchdog::deadline response_stall_;
   net::watchdog::deadline request_stall_;
+  // After a 2xx to an extended CONNECT for WebSocket: the messages of the stream's DATA.
+  std::unique_ptr<flow_message_sink> ws_messages_;
+  std::unique_ptr<ws::observer> ws_observer_;
+  bool ws_client_done_ = false;
+  bool ws_server_done_ = false;
   net::upstream_connection* h1_ = nullptr;  ///< the HTTP/1.1 upstream while relay_h1 runs
   net::byte_buffer h1_buf_;                 ///< its bytes read and not parsed yet
   asio::steady_timer wake_;

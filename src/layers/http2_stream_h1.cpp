@@ -73,6 +73,14 @@ asio::awaitable<void> http2_stream::run_h1() {
     open_h2(layer_.share_upstream(std::move(*acquired.connection)));
     co_return;
   }
+  if (!request_.protocol.empty()) {
+    // RFC 8441 over HTTP/1.1 would be an Upgrade: Hark advertises extended CONNECT only
+    // towards HTTP/2 origins, and this one no longer speaks it.
+    respond_failure(errc::upstream_protocol,
+                    "hark: " + acquired.connection->key +
+                        " does not speak HTTP/2: extended CONNECT cannot be relayed");
+    co_return;
+  }
   auto up = std::move(*acquired.connection);
   h1_ = &up;
   const bool body_follows = !request_ended_ || !body_queue_.empty();

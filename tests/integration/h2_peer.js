@@ -9,12 +9,14 @@
 //     /slow        a chunk every 50 ms until the stream goes away (reported as "reset")
 //     /stall       a response head and one byte, then nothing
 //     /reset?code=N  RST_STREAM with code N instead of a response
+//     /push        pushes /pushed.css (when the client allows push), then answers a page
 //
-//   node h2_peer.js client PROXY_PORT ORIGIN_HOST:PORT CA_FILE PLAN_JSON
+//   node h2_peer.js client PROXY_PORT ORIGIN_HOST:PORT CA_FILE PLAN_JSON [nopush]
 //     Opens one CONNECT tunnel through Hark, TLS with ALPN h2 trusting CA_FILE, one HTTP/2
-//     connection, and runs the plan's requests concurrently: [{"path", "method", "body",
-//     "cancelAfterMs"}]. Prints [{"path", "status", "headers", "bodyLength", "sha256",
-//     "trailers", "error", "rstCode"}] and the negotiated ALPN.
+//     connection (SETTINGS_ENABLE_PUSH 0 with `nopush`), and runs the plan's requests
+//     concurrently: [{"path", "method", "body", "cancelAfterMs"}]. Prints {"alpn", "results":
+//     [{"path", "status", "headers", "bodyLength", "sha256", "trailers", "error", "rstCode"}],
+//     "pushes": [{"path", "status", "body"}]}.
 'use strict';
 const http = require('http');
 const http2 = require('http2');
@@ -71,6 +73,19 @@ function origin(certFile, keyFile, h2only) {
       stream.write('x');
       return;
     }
+    if (url.pathname === '/push') {  // PUSH_PROMISE, then the page; the pushed response after
+      if (stream.session.remoteSettings.enablePush) {
+        stream.pushStream({':path': '/pushed.css'}, (error, push) => {
+          if (error) return;
+          push.on('error', () => {});
+          push.respond({':status': 200, 'content-type': 'text/css', 'x-pushed': 'yes'});
+          push.end('body { color: rebeccapurple }');
+        });
+      }
+      stream.respond({':status': 200, 'content-type': 'text/html'});
+      stream.end('<link rel="stylesheet" href="/pushed.css">');
+      return;
+    }
     if (url.pathname === '/reset') {  // RST_STREAM before any response
       setTimeout(() => stream.close(Number(url.searchParams.get('code'))), 20);
       return;
@@ -112,15 +127,28 @@ function run(session, item) {
   });
 }
 
-async function client(proxyPort, target, caFile, plan) {
+function receivePush(pushed, headers) {
+  return new Promise((resolve) => {
+    const out = {path: headers[':path'], status: 0, body: ''};
+    pushed.on('push', (h) => { out.status = h[':status']; });
+    pushed.on('data', (d) => { out.body += d; });
+    pushed.on('error', (e) => { out.error = e.code || String(e); });
+    pushed.on('close', () => resolve(out));
+  });
+}
+
+async function client(proxyPort, target, caFile, plan, nopush) {
   const socket = await tunnel(Number(proxyPort), target);
   const secure = tls.connect({socket, servername: 'localhost', ALPNProtocols: ['h2'],
                               ca: fs.readFileSync(caFile)});
   await new Promise((resolve, reject) => { secure.on('secureConnect', resolve); secure.on('error', reject); });
-  const session = http2.connect('https://' + target, {createConnection: () => secure});
+  const session = http2.connect('https://' + target, {createConnection: () => secure,
+                                                      settings: {enablePush: nopush !== 'nopush'}});
   session.on('error', () => {});
+  const pushes = [];
+  session.on('stream', (pushed, headers) => pushes.push(receivePush(pushed, headers)));
   const results = await Promise.all(JSON.parse(plan).map((item) => run(session, item)));
-  console.log(JSON.stringify({alpn: secure.alpnProtocol, results}));
+  console.log(JSON.stringify({alpn: secure.alpnProtocol, results, pushes: await Promise.all(pushes)}));
   session.close();
 }
 

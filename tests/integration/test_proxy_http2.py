@@ -1,8 +1,11 @@
 """HTTP/2 through Hark (SPEC §4): h2 on both sides of an intercepted connection with real
-clients (curl, Node's http2) and a real Node HTTP/2 origin; h2c prior knowledge inside CONNECT
-translated to an HTTP/1.1 origin; trailers, RST_STREAM both ways, 100 concurrent streams on one
-connection, a large download, and an h1-only client meeting an h2-only origin."""
+clients (curl, Node's http2, gRPC, headless Chromium) and a real Node HTTP/2 origin; h2c prior
+knowledge inside CONNECT translated to an HTTP/1.1 origin; trailers, RST_STREAM both ways, 100
+concurrent streams on one connection, a large download, an h1-only client meeting an h2-only
+origin; server push recorded and forwarded to clients that allow it; WebSocket over HTTP/2
+(RFC 8441 extended CONNECT) relayed with its messages recorded (SPEC §5)."""
 
+import base64
 import hashlib
 import json
 import os
@@ -16,6 +19,7 @@ from harklib import (HttpOrigin, clean_env, curl, missing, shared_test_pki, star
 HERE = os.path.dirname(os.path.abspath(__file__))
 PEER = os.path.join(HERE, "h2_peer.js")
 GRPC_PEER = os.path.join(HERE, "grpc_peer.js")
+WS_PEER = os.path.join(HERE, "h2_ws_peer.js")
 
 
 class NodeOrigin:
@@ -52,6 +56,8 @@ def pattern_sha256(n):
 class NodeOriginCase(unittest.TestCase):
     """A Hark that trusts the test PKI and a Node HTTP/2 origin, for the class's tests."""
 
+    hark_args = []  # more arguments for the class's Hark
+
     @classmethod
     def setUpClass(cls):
         for tool in ("node", "curl"):
@@ -60,17 +66,18 @@ class NodeOriginCase(unittest.TestCase):
         cls.pki = shared_test_pki()
         cls.origin = NodeOrigin(cls.pki.localhost_pem, cls.pki.localhost_key)
         cls.addClassCleanup(cls.origin.close)
-        cls.hark = start_hark(["--upstream-ca", cls.pki.ca_pem])
+        cls.hark = start_hark(["--upstream-ca", cls.pki.ca_pem] + cls.hark_args)
         cls.addClassCleanup(cls.hark.kill9)
         cls.ca = os.path.join(cls.hark.data_dir, "ca", "ca.pem")
 
 
 class Http2Test(NodeOriginCase):
 
-    def node_client(self, plan, origin_port=None):
+    def node_client(self, plan, origin_port=None, push=True):
         port = origin_port or self.origin.port
         result = subprocess.run(["node", PEER, "client", str(self.hark.proxy_port),
-                                 "localhost:%d" % port, self.ca, json.dumps(plan)],
+                                 "localhost:%d" % port, self.ca, json.dumps(plan)]
+                                + ([] if push else ["nopush"]),
                                 capture_output=True, text=True, timeout=120, env=clean_env())
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
         return json.loads(result.stdout)
@@ -175,6 +182,74 @@ class Http2Test(NodeOriginCase):
         self.assertEqual(e["error"]["code"], "client_reset")
         self.assertIn({"reset": "/slow", "code": 8}, origin.events())
 
+    def pushed_entries(self, count, timeout=5.0):
+        """The newest `count` entries whose URL is the pushed one, newest first."""
+        url = "https://localhost:%d/pushed.css" % self.origin.port
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [e for e in self.hark.entries(query="order=desc&limit=1000")
+                     if e["url"] == url]
+            if len(found) >= count or time.monotonic() > deadline:
+                return found
+            time.sleep(0.05)
+
+    def test_a_push_reaches_a_client_that_allows_push_and_is_recorded(self):
+        out = self.node_client([{"path": "/push?allowed"}])
+        self.assertEqual(out["results"][0]["status"], 200)
+        self.assertEqual(out["pushes"], [{"path": "/pushed.css", "status": 200,
+                                          "body": "body { color: rebeccapurple }"}])
+        parent = self.entry("https://localhost:%d/push?allowed" % self.origin.port)
+        self.assertEqual(parent["transactionType"], "request")
+        pushed = self.pushed_entries(1)[0]
+        self.assertEqual(pushed["transactionType"], "push_promise")
+        self.assertEqual(pushed["httpVersion"], "HTTP/2")
+        self.assertEqual(pushed["request"]["method"], "GET")
+        self.assertIn([":path", "/pushed.css"], pushed["request"]["headers"])
+        self.assertEqual(pushed["response"]["statusCode"], 200)
+        self.assertIn(["x-pushed", "yes"], pushed["response"]["headers"])
+        self.assertEqual(pushed["response"]["bodySize"], len("body { color: rebeccapurple }"))
+        self.assertIsNone(pushed["error"])
+        # The promised streams: even ids, on the client's connection and on the upstream one.
+        self.assertEqual(pushed["http2"]["connectionId"], parent["http2"]["connectionId"])
+        self.assertEqual(pushed["http2"]["streamId"] % 2, 0)
+        self.assertNotEqual(pushed["http2"]["streamId"], 0)
+        self.assertEqual(pushed["upstreamHttp2"]["connectionId"],
+                         parent["upstreamHttp2"]["connectionId"])
+        self.assertEqual(pushed["upstreamHttp2"]["streamId"] % 2, 0)
+        # Both frame logs hold the PUSH_PROMISE on the parent stream, naming the promised one.
+        self.assertEqual(self.promised_in_frame_log(parent["http2"]),
+                         pushed["http2"]["streamId"])
+        self.assertEqual(self.promised_in_frame_log(parent["upstreamHttp2"]),
+                         pushed["upstreamHttp2"]["streamId"])
+
+    def promised_in_frame_log(self, ref, timeout=5.0):
+        """promisedStreamId of the first push_promise the server sent on stream `ref`."""
+        path = "/api/http2/%s/streams/%d" % (ref["connectionId"], ref["streamId"])
+        deadline = time.monotonic() + timeout
+        while True:
+            status, _, frames = self.hark.api("GET", path)
+            promises = [f["promisedStreamId"] for f in (frames if status == 200 else [])
+                        if f["side"] == "server" and f["type"] == "push_promise"]
+            if promises:
+                return promises[0]
+            self.assertLess(time.monotonic(), deadline, (status, frames))
+            time.sleep(0.1)
+
+    def test_a_push_is_recorded_but_not_forwarded_to_a_client_that_disabled_push(self):
+        before = len(self.pushed_entries(0, timeout=0))
+        out = self.node_client([{"path": "/push?disabled"}], push=False)
+        self.assertEqual(out["results"][0]["status"], 200)
+        self.assertEqual(out["pushes"], [])
+        pushed = self.pushed_entries(before + 1)
+        self.assertEqual(len(pushed), before + 1)
+        pushed = pushed[0]
+        self.assertEqual(pushed["transactionType"], "push_promise")
+        self.assertEqual(pushed["response"]["statusCode"], 200)
+        self.assertEqual(pushed["response"]["bodySize"], len("body { color: rebeccapurple }"))
+        self.assertIsNone(pushed["error"])
+        self.assertEqual(pushed["http2"]["streamId"], 0)  # no client stream was promised
+        self.assertEqual(pushed["upstreamHttp2"]["streamId"] % 2, 0)
+
     def test_large_download_streams_intact(self):
         size = 64 << 20
         url = "https://localhost:%d/bytes?n=%d" % (self.origin.port, size)
@@ -244,6 +319,136 @@ class Http2Test(NodeOriginCase):
                       result.stdout)
         e = self.entry(url)
         self.assertEqual(e["error"]["code"], "alpn_mismatch")
+
+
+class WsOrigin:
+    """h2_ws_peer.js origin: an HTTP/2 WebSocket echo origin (RFC 8441) on a free port."""
+
+    def __init__(self, cert, key, connect_protocol=True):
+        args = ["node", WS_PEER, "origin", cert, key] + ([] if connect_protocol else ["noconnect"])
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     env=clean_env(), text=True)
+        self.port = json.loads(self.proc.stdout.readline())["port"]
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc.stdout.close()
+
+
+class ExtendedConnectTest(NodeOriginCase):
+    """WebSocket over HTTP/2 (RFC 8441) through Hark: the extended CONNECT goes on to the origin
+    over its HTTP/2 connection, the frames are relayed both ways and recorded as messages."""
+
+    # One worker, one pool: a second client connection meets the first one's upstream connection.
+    hark_args = ["--workers", "1"]
+
+    def ws_client(self, hark, port, path, deflate=False):
+        ca = os.path.join(hark.data_dir, "ca", "ca.pem")
+        result = subprocess.run(["node", WS_PEER, "client", str(hark.proxy_port),
+                                 "localhost:%d" % port, ca, path] + (["deflate"] if deflate else []),
+                                capture_output=True, text=True, timeout=60, env=clean_env())
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        return json.loads(result.stdout)
+
+    def test_websocket_over_h2_is_relayed_and_its_messages_recorded(self):
+        self.check_websocket_over_h2("/chat?room=1", deflate=False)
+
+    def test_websocket_over_h2_with_permessage_deflate_is_recorded_inflated(self):
+        self.check_websocket_over_h2("/chat?room=deflate", deflate=True)
+
+    def check_websocket_over_h2(self, path, deflate):
+        origin = WsOrigin(self.pki.localhost_pem, self.pki.localhost_key)
+        self.addCleanup(origin.close)
+        out = self.ws_client(self.hark, origin.port, path, deflate)
+        self.assertEqual(bool(out["extensions"]), deflate, out)
+        self.assertTrue(out["enableConnectProtocol"], out)
+        self.assertEqual(out["status"], 200, out)
+        self.assertEqual(out["received"], [
+            {"type": "text", "data": "hello over h2"},
+            {"type": "binary", "data": [1, 2, 3, 250]},
+            {"type": "pong", "data": "are you there"},
+            {"type": "text", "data": "fragmented"},
+            {"type": "close", "data": "\x03\xe8bye"},
+        ])
+        self.assertFalse(out["rstCode"], out)
+        url = "wss://localhost:%d%s" % (origin.port, path)
+        e = self.hark.wait_for_entry(url)
+        self.assertTrue(e["isWebSocket"])
+        self.assertEqual(e["httpVersion"], "HTTP/2")
+        self.assertEqual(e["upstreamHttpVersion"], "HTTP/2")
+        self.assertEqual(e["request"]["method"], "CONNECT")
+        self.assertIn([":protocol", "websocket"], e["request"]["headers"])
+        self.assertEqual(e["response"]["statusCode"], 200)
+        self.assertIsNone(e["error"])
+        messages_path = "/api/sessions/active/entries/%s/websocket" % e["id"]
+        deadline = time.monotonic() + 10
+        while True:
+            messages = self.hark.api_ok("GET", messages_path)["messages"]
+            if len(messages) >= 10 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+
+        def payload(m):
+            p = dict(m["payload"])
+            kind = p.pop("type")
+            return (m["side"], kind, p)
+
+        binary = {"data": base64.b64encode(bytes([1, 2, 3, 250])).decode()}
+        ping = {"data": base64.b64encode(b"are you there").decode()}
+        got = [payload(m) for m in messages]
+        for side in ("client", "server"):
+            self.assertEqual([p for p in got if p[0] == side], [
+                (side, "text", {"text": "hello over h2"}),
+                (side, "binary", binary),
+                (side, "ping" if side == "client" else "pong", ping),
+                (side, "text", {"text": "fragmented"}),
+                (side, "close", {"code": 1000, "reason": "bye"}),
+            ], got)
+        # A second client connection shares the origin's connection (pooled, its SETTINGS known
+        # already): extended CONNECT is advertised to it too.
+        again = self.ws_client(self.hark, origin.port, path + "&again", deflate)
+        self.assertEqual((again["status"], len(again["received"])), (200, 5), again)
+        second = self.hark.wait_for_entry(url + "&again")
+        self.assertEqual(second["upstreamHttp2"]["connectionId"],
+                         e["upstreamHttp2"]["connectionId"])
+        self.assertNotEqual(second["http2"]["connectionId"], e["http2"]["connectionId"])
+
+    def test_extended_connect_is_not_advertised_when_the_origin_does_not_support_it(self):
+        origin = WsOrigin(self.pki.localhost_pem, self.pki.localhost_key, connect_protocol=False)
+        self.addCleanup(origin.close)
+        out = self.ws_client(self.hark, origin.port, "/chat")
+        self.assertEqual(out, {"enableConnectProtocol": False})
+
+
+class ChromiumHttp2Test(NodeOriginCase):
+    """Headless Chromium (Debian's, driven by puppeteer-core) loads a page of an HTTP/2 origin
+    through Hark: h2 on both sides, as the browser itself reports it."""
+
+    def test_browser_loads_an_h2_page_over_h2(self):
+        chromium = os.environ.get("HARK_CHROMIUM", "/usr/bin/chromium")
+        if not os.access(chromium, os.X_OK):
+            raise missing("chromium is not installed (%s): no browser HTTP/2 test" % chromium)
+        url = "https://localhost:%d/echo?browser" % self.origin.port
+        proc = subprocess.run(["node", os.path.join(HERE, "h2_chromium.js"), "--proxy",
+                               str(self.hark.proxy_port), "--url", url, "--chromium", chromium],
+                              capture_output=True, text=True, timeout=120, cwd=HERE,
+                              env=clean_env())
+        if proc.returncode == 3:
+            raise missing(proc.stderr.strip())
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        page = json.loads(proc.stdout)
+        self.assertEqual(page["status"], 200)
+        self.assertTrue(page["body"].startswith("GET /echo?browser 0 "), page["body"])
+        self.assertEqual(page["nextHopProtocol"], "h2")
+        e = self.hark.wait_for_entry(url)
+        self.assertEqual(e["httpVersion"], "HTTP/2")
+        self.assertEqual(e["upstreamHttpVersion"], "HTTP/2")
+        self.assertEqual(e["request"]["headers"][0], [":method", "GET"])
+        self.assertEqual(e["response"]["statusCode"], 200)
+        self.assertTrue(e["http2"]["connectionId"])
+        self.assertIsNone(e["error"])
 
 
 class GrpcTest(unittest.TestCase):

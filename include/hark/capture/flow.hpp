@@ -62,6 +62,8 @@ struct flow {
   std::optional<http2_ref> http2;           ///< the client-side HTTP/2 stream
   std::optional<http2_ref> upstream_http2;  ///< the upstream HTTP/2 stream, when there is one
   bool is_websocket = false;
+  /** A response the origin pushed (PUSH_PROMISE): its entry's transactionType is push_promise. */
+  bool pushed = false;
   tls_details tls;
   std::unique_ptr<flow_state> sink_state;  ///< owned by the sink; layers never touch it
 };
