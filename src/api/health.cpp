@@ -33,6 +33,7 @@ ojson store_json(store::writer_stats* stats) {
                 {"recordsAppended", stats->records_appended.load()},
                 {"recordsIndexed", stats->records_indexed.load()},
                 {"indexLagRecords", stats->queue_depth.load()},
+                {"indexLagBytes", stats->lag_bytes.load()},
                 {"indexLagSeconds", stats->index_lag_seconds()}};
   return ojson{{"ok", ok}, {"lastError", std::move(error)}, {"capture", std::move(capture)}};
 }

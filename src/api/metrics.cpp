@@ -77,6 +77,9 @@ void store_families(std::string& out, store::writer_stats& s) {
       .append("\n");
   family(out, "hark_capture_log_records_total", "counter", "Records appended to the capture log.");
   sample(out, "hark_capture_log_records_total", "", s.records_appended.load());
+  family(out, "hark_store_index_lag_bytes", "gauge",
+         "Bytes of capture log not yet indexed (a backlog from an earlier run included).");
+  sample(out, "hark_store_index_lag_bytes", "", s.lag_bytes.load());
   family(out, "hark_capture_log_bytes", "gauge", "Bytes of capture log segments on disk.");
   sample(out, "hark_capture_log_bytes", "", s.log_bytes.load());
   family(out, "hark_capture_paused", "gauge",

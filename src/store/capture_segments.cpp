@@ -139,6 +139,20 @@ log_position capture_segments::end() const noexcept {
   return {current_, size_};
 }
 
+std::uint64_t capture_segments::bytes_after(log_position pos) const {
+  std::lock_guard lock(mutex_);
+  std::uint64_t bytes = 0;
+  for (std::size_t i = 0; i < segments_.size(); ++i) {
+    if (segments_[i] < pos.segment) {
+      continue;
+    }
+    const std::uint64_t size = segments_[i] == current_ ? size_ : sizes_[i];
+    const std::uint64_t start = segments_[i] == pos.segment ? pos.offset : 0;
+    bytes += size > start ? size - start : 0;
+  }
+  return bytes;
+}
+
 std::uint64_t capture_segments::first_segment() const {
   std::lock_guard lock(mutex_);
   return segments_.empty() ? current_ : segments_.front();

@@ -206,7 +206,10 @@ writer::writer(writer_options options)
   db_->exec("PRAGMA foreign_keys = OFF");
   capture_log_options log_options;
   log_options.dir = log_dir(options_);
-  log_options.segment_bytes = options_.capture_segment_bytes;
+  // Segments of at most an eighth of the quota: the segment being written cannot be unlinked, so
+  // a small --capture-log-max still leaves room for what waits to be indexed.
+  log_options.segment_bytes = std::max<std::uint64_t>(
+      64 << 10, std::min(options_.capture_segment_bytes, options_.capture_log_max / 8));
   log_options.max_bytes = options_.capture_log_max;
   log_options.fsync = options_.fsync;
   log_ = std::make_unique<capture_log>(std::move(log_options));
@@ -569,6 +572,7 @@ void writer::update_lag() {
   const auto at = log_->written_at(pos);
   stats_.oldest_unindexed_us = at ? steady_us(*at) : 0;
   stats_.log_bytes = log_->segments().disk_bytes();
+  stats_.lag_bytes = log_->segments().bytes_after(pos);
 }
 
 }  // namespace hark::store

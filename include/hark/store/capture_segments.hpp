@@ -51,6 +51,9 @@ class capture_segments {
   log_position end() const noexcept;
   /** Bytes in all segment files. Any thread. */
   std::uint64_t disk_bytes() const noexcept { return disk_bytes_.load(); }
+  /** Bytes of the log from `pos` to its end (what an indexer at `pos` has still to read). Any
+   *  thread. */
+  std::uint64_t bytes_after(log_position pos) const;
   /** The oldest segment's number. Any thread. */
   std::uint64_t first_segment() const;
   /** The first segment numbered above `segment`, or 0 when there is none. Any thread. */

@@ -67,6 +67,7 @@ struct writer_stats {
   std::atomic<std::uint64_t> records_appended{0};  ///< to the capture log
   std::atomic<std::uint64_t> records_indexed{0};
   std::atomic<std::uint64_t> log_bytes{0};  ///< capture log on disk
+  std::atomic<std::uint64_t> lag_bytes{0};  ///< capture log not yet indexed (earlier runs too)
   std::atomic<bool> capture_paused{false};
   std::atomic<std::uint64_t> last_batch_us{0};  ///< write latency of the last transaction
   std::atomic<bool> ok{true};
