@@ -317,8 +317,9 @@ void capture_log::write_buffer(buffer& b, steady::time_point deadline) {
     records_total_ += records;
     marks_.push_back(mark{segments_.end(), steady::now(), records_total_});
   }
-  // Give back what an exceptional buffer (a huge body) grew to; keep the usual working size.
-  constexpr std::size_t keep_bytes = 8 << 20;
+  // Give back what an exceptional buffer (a large body) grew to; keep the usual working size
+  // (a tick of a busy worker's records), so that memory stays flat from one load to the next.
+  constexpr std::size_t keep_bytes = 2 << 20;
   b.out.clear();
   if (b.out.capacity() > keep_bytes) {
     std::string().swap(b.out);

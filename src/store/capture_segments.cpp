@@ -231,6 +231,9 @@ log_position capture_reader::read(log_position from, log_position limit, std::si
     std::size_t want = static_cast<std::size_t>(
         std::min<std::uint64_t>(available, std::max<std::size_t>(max_bytes, min_read)));
     frame_view first;
+    if (buffer_.capacity() > (4 << 20) && buffer_.capacity() > 2 * want) {
+      std::string().swap(buffer_);  // a large record's buffer, not kept for small reads
+    }
     for (;;) {
       buffer_.resize(want);
       std::size_t got = 0;

@@ -351,7 +351,9 @@ std::unique_ptr<writer::batch> writer::read_batch(capture_reader& reader, log_po
   std::size_t bytes = 0;
   while (pos < end && b->records.size() < batch_size && bytes < batch_bytes) {
     records.clear();
-    const auto next = reader.read(pos, end, batch_bytes - bytes, records);
+    // Reads of 1 MiB at most: the reader's buffer stays small (a larger record is read whole).
+    const auto next =
+        reader.read(pos, end, std::min<std::size_t>(batch_bytes - bytes, 1 << 20), records);
     for (const auto& r : records) {
       bytes += r.frame.size();
       try {

@@ -31,19 +31,6 @@ def all_urls(hark):
     return urls
 
 
-def wait_caught_up(hark, timeout=30.0):
-    """Polls /api/health until the indexer has read the whole capture log; returns the
-    health's store.capture object."""
-    deadline = time.monotonic() + timeout
-    while True:
-        capture = hark.api_ok("GET", "/api/health")["store"]["capture"]
-        if capture["indexLagBytes"] == 0 and capture["indexLagRecords"] == 0:
-            return capture
-        if time.monotonic() > deadline:
-            raise AssertionError("index not caught up within %.0f s: %s" % (timeout, capture))
-        time.sleep(0.05)
-
-
 class CaptureLogTest(HarkTestCase):
 
     def setUp(self):
@@ -89,7 +76,7 @@ class CaptureLogTest(HarkTestCase):
         self.assertTrue(os.path.isdir(os.path.join(hark.data_dir, "capture-log")))
 
         again = self.start_hark(data_dir=hark.data_dir)
-        wait_caught_up(again)
+        again.wait_index_caught_up()
         urls = all_urls(again)
         stored = set(urls)
         self.assertEqual(len(urls), len(stored), "an exchange was indexed twice")
@@ -112,7 +99,7 @@ class CaptureLogTest(HarkTestCase):
             self.assertEqual(self.get(conn, "/hello?i=%d" % i), (200, b"hello"))
         conn.close()
         hark.wait_for_entries(20)
-        capture = wait_caught_up(hark)
+        capture = hark.wait_index_caught_up()
         self.assertFalse(capture["paused"])
         self.assertIsNone(capture["pauseReason"])
         self.assertEqual(capture["recordsAppended"], 20)
