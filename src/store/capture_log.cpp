@@ -317,11 +317,13 @@ void capture_log::write_buffer(buffer& b, steady::time_point deadline) {
     records_total_ += records;
     marks_.push_back(mark{segments_.end(), steady::now(), records_total_});
   }
-  // Give back what an exceptional buffer (a large body) grew to; keep the usual working size
-  // (a tick of a busy worker's records), so that memory stays flat from one load to the next.
+  // Give back what an exceptional buffer (a large body) grew to, once a tick's records use
+  // little of it, so that memory stays flat from one load to the next; a buffer that a steady
+  // load keeps filling is kept (freeing it would cost the worker page faults on every tick).
   constexpr std::size_t keep_bytes = 2 << 20;
+  const std::size_t used = b.out.size();
   b.out.clear();
-  if (b.out.capacity() > keep_bytes) {
+  if (b.out.capacity() > keep_bytes && used < b.out.capacity() / 4) {
     std::string().swap(b.out);
   }
 }
