@@ -92,7 +92,8 @@ void store_families(std::string& out, store::writer_stats& s) {
   sample(out, "hark_store_entries_written_total", "", s.entries_written.load());
   family(out, "hark_store_entries_dropped_total", "counter",
          "Entries lost to a failed write (a disk or database error); never for lack of memory.");
-  sample(out, "hark_store_entries_dropped_total", "", s.entries_dropped.load());
+  sample(out, "hark_store_entries_dropped_total", "",
+         s.entries_dropped.load() + s.log_records_lost.load());
   family(out, "hark_store_ws_messages_written_total", "counter",
          "WebSocket messages committed to the store.");
   sample(out, "hark_store_ws_messages_written_total", "", s.ws_messages_written.load());

@@ -260,14 +260,12 @@ bool capture_log::write_round() {
       write_buffer(*b, deadline);
     }
   }
-  bool synced = false;
   if (unsynced_ && options_.fsync != capture_fsync::never &&
       (options_.fsync == capture_fsync::always ||
        steady::now() - last_sync_ >= options_.fsync_interval)) {
     try {
       segments_.sync();
       ++stats_.fsyncs;
-      synced = true;
     } catch (const std::system_error& e) {
       set_paused(std::string("capture log: ") + e.what());
       write_failed_ = true;
@@ -276,7 +274,6 @@ bool capture_log::write_round() {
     last_sync_ = steady::now();
     unsynced_ = false;
   }
-  (void)synced;
   const auto end = segments_.end();
   std::function<void(log_position)> notify;
   {

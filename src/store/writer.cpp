@@ -570,6 +570,7 @@ void writer::update_lag() {
   const auto appended = log_->stats().records_appended.load();
   const auto before = log_->records_before(pos);
   stats_.records_appended = appended;
+  stats_.log_records_lost = log_->stats().records_lost.load();
   stats_.queue_depth = appended > before ? appended - before : 0;
   const auto at = log_->written_at(pos);
   stats_.oldest_unindexed_us = at ? steady_us(*at) : 0;

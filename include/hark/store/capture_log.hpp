@@ -113,6 +113,9 @@ class capture_log {
   std::optional<std::chrono::steady_clock::time_point> written_at(log_position pos) const;
   /** Records written in this run up to `pos` (for the index lag in records). */
   std::uint64_t records_before(log_position pos) const;
+  /** Forgets the writes at or before `pos` but the last one (the indexer has committed them):
+   *  written_at() and records_before() are asked about later positions only. */
+  void forget_before(log_position pos);
 
  private:
   struct buffer;  // capture_log.cpp
@@ -151,7 +154,7 @@ class capture_log {
   std::function<void(log_position)> on_written_;
   std::function<void(const std::string&)> on_pause_;
   /** (end of a write, when, records written in this run up to it), oldest first; trimmed by
-   *  the indexer's progress through forget_before. */
+   *  the indexer's progress through forget_before(). */
   struct mark {
     log_position end;
     std::chrono::steady_clock::time_point at;
@@ -162,10 +165,6 @@ class capture_log {
   std::uint64_t forgotten_records_ = 0;  ///< `records` of the last mark dropped
 
   std::thread thread_;
-
- public:
-  /** Drops the write marks at or before `pos` (the indexer has committed them). */
-  void forget_before(log_position pos);
 };
 
 }  // namespace hark::store

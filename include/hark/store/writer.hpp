@@ -55,6 +55,8 @@ struct writer_stats {
   /** Submissions not recorded because recording was paused (log full, disk error) or the store
    *  had stopped. */
   std::atomic<std::uint64_t> records_refused{0};
+  /** Records of capture log writes that failed (ENOSPC, EIO: recording pauses then). */
+  std::atomic<std::uint64_t> log_records_lost{0};
   std::atomic<std::uint64_t> tls_logs_dropped{0};
   std::atomic<std::uint64_t> ws_messages_written{0};
   std::atomic<std::uint64_t> ws_messages_dropped{0};

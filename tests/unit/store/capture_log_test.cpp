@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
+#include <csignal>
 #include <future>
 #include <map>
 #include <thread>
@@ -136,6 +139,44 @@ TEST(capture_log, recording_pauses_past_the_quota_and_resumes_when_space_is_free
   ASSERT_EQ(reasons.size(), 2U);
   EXPECT_FALSE(reasons[0].empty());
   EXPECT_TRUE(reasons[1].empty());
+}
+
+TEST(capture_log, a_failed_write_pauses_recording_until_writes_succeed_again) {
+  // A file size limit makes write(2) fail (EFBIG) the way a full disk does (ENOSPC), without a
+  // small file system to fill; SIGXFSZ is ignored so that the failure is an error, not a kill.
+  temp_dir dir;
+  const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit old_limit{};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  capture_log log({.dir = dir.path()});
+  rlimit small = old_limit;
+  small.rlim_cur = 8 << 10;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+  int appended = 0;
+  while (log.append(message("t", appended, 1000)) && appended < 100) {
+    ++appended;
+    log.write_out();
+  }
+  EXPECT_TRUE(log.paused());
+  EXPECT_NE(log.pause_reason().find("cannot write the capture log"), std::string::npos)
+      << log.pause_reason();
+  EXPECT_GE(log.stats().records_lost.load(), 1U);
+  // Space returns: the next try (a second later) succeeds and recording resumes.
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  std::signal(SIGXFSZ, old_handler);
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (log.paused() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_FALSE(log.paused());
+  EXPECT_TRUE(log.append(message("t", 1000)));
+  log.write_out();
+  EXPECT_FALSE(log.paused());
+  // What was written before the failure is whole: every record reads back.
+  const auto all = read_all(log);
+  ASSERT_FALSE(all.empty());
+  EXPECT_EQ(std::get<ws_message_record>(all.back()).seq, 1000);
+  EXPECT_EQ(all.size() + log.stats().records_lost.load(), static_cast<std::size_t>(appended) + 1);
 }
 
 TEST(capture_log, stop_writes_what_the_buffers_hold_and_refuses_later_records) {
