@@ -164,10 +164,10 @@ ASAN_SKIP='^integration[.]test_stress$'
 # The unit tests built and run under TSan (a regular expression over tests/unit paths): the
 # store writer and its threads, the event hub, the recorder, the process resolver, the API
 # server, the listener and the log file sink.
-TSAN_UNIT_TESTS='(store/writer_test|capture/|api/server_test|api/events_api_test|net/listener_test|core/log_sink_test)[.]cpp$'
+TSAN_UNIT_TESTS='(store/writer_test|store/capture_log_test|capture/|api/server_test|api/events_api_test|net/listener_test|core/log_sink_test)[.]cpp$'
 # The ctest names run under TSan: those unit tests, and the integration tests that put the
 # daemon's threads under load (log reopen while serving, the stress test in its short form).
-TSAN_CTEST='^((writer|event_hub|recorder|process_resolver|api_server|api_events|net_|reopenable_file_sink|tls_registry|entry_json)[a-z_]*[.]|integration[.]test_(signals|stress)$)'
+TSAN_CTEST='^((writer|capture_log|event_hub|recorder|process_resolver|api_server|api_events|net_|reopenable_file_sink|tls_registry|entry_json)[a-z_]*[.]|integration[.]test_(signals|stress)$)'
 
 # run_tsan -> the TSan run's exit status
 run_tsan() {

@@ -19,8 +19,23 @@ ojson store_json(store::writer_stats* stats) {
     std::lock_guard lock(stats->error_mutex);
     last_error = stats->last_error;
   }
+  std::string pause_reason;
+  {
+    std::lock_guard lock(stats->error_mutex);
+    pause_reason = stats->pause_reason;
+  }
   ojson error = last_error.empty() ? ojson(nullptr) : ojson(last_error);
-  return ojson{{"ok", ok}, {"lastError", std::move(error)}};
+  // The capture log and the indexer behind it (SPEC §7): what waits to be indexed, and whether
+  // recording is paused (log over --capture-log-max, or a disk error) and why.
+  ojson capture{{"paused", stats->capture_paused.load()},
+                {"pauseReason", pause_reason.empty() ? ojson(nullptr) : ojson(pause_reason)},
+                {"logBytes", stats->log_bytes.load()},
+                {"recordsAppended", stats->records_appended.load()},
+                {"recordsIndexed", stats->records_indexed.load()},
+                {"indexLagRecords", stats->queue_depth.load()},
+                {"indexLagBytes", stats->lag_bytes.load()},
+                {"indexLagSeconds", stats->index_lag_seconds()}};
+  return ojson{{"ok", ok}, {"lastError", std::move(error)}, {"capture", std::move(capture)}};
 }
 
 /** Where clients send their traffic, for setting up a browser or a phone: the proxy's address

@@ -64,21 +64,41 @@ void proxy_families(std::string& out, const proxy_metrics& m) {
 }
 
 void store_families(std::string& out, store::writer_stats& s) {
-  family(out, "hark_store_queue_depth", "gauge", "Entries waiting for the store writer.");
+  family(out, "hark_store_queue_depth", "gauge",
+         "Index lag: records in the capture log not yet indexed.");
   sample(out, "hark_store_queue_depth", "", s.queue_depth.load());
+  family(out, "hark_store_index_lag_records", "gauge",
+         "Records in the capture log not yet indexed into the database.");
+  sample(out, "hark_store_index_lag_records", "", s.queue_depth.load());
+  family(out, "hark_store_index_lag_seconds", "gauge",
+         "How long the oldest record not yet indexed has waited.");
+  out.append("hark_store_index_lag_seconds ")
+      .append(std::to_string(s.index_lag_seconds()))
+      .append("\n");
+  family(out, "hark_capture_log_records_total", "counter", "Records appended to the capture log.");
+  sample(out, "hark_capture_log_records_total", "", s.records_appended.load());
+  family(out, "hark_store_index_lag_bytes", "gauge",
+         "Bytes of capture log not yet indexed (a backlog from an earlier run included).");
+  sample(out, "hark_store_index_lag_bytes", "", s.lag_bytes.load());
+  family(out, "hark_capture_log_bytes", "gauge", "Bytes of capture log segments on disk.");
+  sample(out, "hark_capture_log_bytes", "", s.log_bytes.load());
+  family(out, "hark_capture_paused", "gauge",
+         "1 while recording is paused (capture log over --capture-log-max, or a disk error).");
+  sample(out, "hark_capture_paused", "", s.capture_paused.load() ? 1 : 0);
+  family(out, "hark_capture_refused_total", "counter",
+         "Records not recorded because recording was paused or the store had stopped.");
+  sample(out, "hark_capture_refused_total", "", s.records_refused.load());
   family(out, "hark_store_entries_written_total", "counter", "Entries committed to the store.");
   sample(out, "hark_store_entries_written_total", "", s.entries_written.load());
-  family(out, "hark_store_bodies_dropped_total", "counter",
-         "Captured bodies dropped because the writer fell behind (entries kept, truncated).");
-  sample(out, "hark_store_bodies_dropped_total", "", s.bodies_dropped.load());
   family(out, "hark_store_entries_dropped_total", "counter",
-         "Entries dropped (writer queue full, or a failed write).");
-  sample(out, "hark_store_entries_dropped_total", "", s.entries_dropped.load());
+         "Entries lost to a failed write (a disk or database error); never for lack of memory.");
+  sample(out, "hark_store_entries_dropped_total", "",
+         s.entries_dropped.load() + s.log_records_lost.load());
   family(out, "hark_store_ws_messages_written_total", "counter",
          "WebSocket messages committed to the store.");
   sample(out, "hark_store_ws_messages_written_total", "", s.ws_messages_written.load());
   family(out, "hark_store_ws_messages_dropped_total", "counter",
-         "WebSocket messages dropped (writer queue full, entry not stored, or a failed write).");
+         "WebSocket messages dropped (entry not stored, or a failed write).");
   sample(out, "hark_store_ws_messages_dropped_total", "", s.ws_messages_dropped.load());
   family(out, "hark_store_last_write_seconds", "gauge", "Duration of the last write transaction.");
   out.append("hark_store_last_write_seconds ")

@@ -19,6 +19,8 @@ struct raw_options {
   std::string data_dir, ca_dir, ca_key_type = "ecdsa", config_file, api_token, keylog;
   std::string log_level = "info", log_file;
   std::uint64_t max_body_capture = 16ull << 20;
+  std::string capture_fsync = "batch";
+  std::uint64_t capture_log_max = 2ull << 30;
   long header_timeout = 30, idle_timeout = 60, connect_timeout = 10, upstream_timeout = 60;
   std::vector<std::string> upstream_ca, passthrough;
   bool ssl_insecure = false;
@@ -68,11 +70,11 @@ void apply_config_file(CLI::App& app, raw_options& o) {
     throw CLI::ValidationError("--config", std::string(e.description()) + " in " + o.config_file);
   }
   const std::set<std::string> known = {
-      "proxy-listen",   "api-listen",   "data-dir",        "ca-dir",           "ca-key-type",
-      "api-token",      "keylog",       "log-level",       "log-file",         "max-body-capture",
-      "header-timeout", "idle-timeout", "connect-timeout", "upstream-timeout", "upstream-ca",
-      "passthrough",    "ssl-insecure", "workers",         "events-keepalive", "events-queue",
-      "max-connections"};
+      "proxy-listen",    "api-listen",    "data-dir",        "ca-dir",           "ca-key-type",
+      "api-token",       "keylog",        "log-level",       "log-file",         "max-body-capture",
+      "header-timeout",  "idle-timeout",  "connect-timeout", "upstream-timeout", "upstream-ca",
+      "passthrough",     "ssl-insecure",  "workers",         "events-keepalive", "events-queue",
+      "max-connections", "capture-fsync", "capture-log-max"};
   for (const auto& [key, value] : t) {
     if (known.count(std::string(key.str())) == 0) {
       throw CLI::ValidationError(
@@ -88,6 +90,7 @@ void apply_config_file(CLI::App& app, raw_options& o) {
   from_toml(t, app, "keylog", o.keylog);
   from_toml(t, app, "log-level", o.log_level);
   from_toml(t, app, "log-file", o.log_file);
+  from_toml(t, app, "capture-fsync", o.capture_fsync);
   std::int64_t n = 0;
   auto number = [&](const char* key, auto& target) {
     n = static_cast<std::int64_t>(target);
@@ -98,6 +101,7 @@ void apply_config_file(CLI::App& app, raw_options& o) {
     target = static_cast<std::remove_reference_t<decltype(target)>>(n);
   };
   number("max-body-capture", o.max_body_capture);
+  number("capture-log-max", o.capture_log_max);
   number("header-timeout", o.header_timeout);
   number("idle-timeout", o.idle_timeout);
   number("connect-timeout", o.connect_timeout);
@@ -125,6 +129,13 @@ void add_options(CLI::App& app, raw_options& o) {
   app.add_option("--config", o.config_file, "TOML config file (keys named like the flags)")
       ->check(CLI::ExistingFile);
   app.add_option("--max-body-capture", o.max_body_capture, "bytes of each body kept in the store")
+      ->capture_default_str();
+  app.add_option("--capture-fsync", o.capture_fsync,
+                 "when the capture log is fsynced: batch (at most every 100 ms), always, never")
+      ->check(CLI::IsMember({"batch", "always", "never"}))
+      ->capture_default_str();
+  app.add_option("--capture-log-max", o.capture_log_max,
+                 "bytes of capture log on disk beyond which recording pauses")
       ->capture_default_str();
   const auto seconds = CLI::Range(1, 86400);
   app.add_option("--header-timeout", o.header_timeout, "seconds to receive a request head")
@@ -170,6 +181,12 @@ void check_ranges(const raw_options& o) {
   if (o.max_connections > 10'000'000) {
     throw std::invalid_argument("--max-connections: must be from 0 (derived) to 10000000");
   }
+  if (o.capture_fsync != "batch" && o.capture_fsync != "always" && o.capture_fsync != "never") {
+    throw std::invalid_argument("--capture-fsync: must be batch, always or never");
+  }
+  if (o.capture_log_max < (1u << 20)) {
+    throw std::invalid_argument("--capture-log-max: must be at least 1048576 bytes");
+  }
   if (o.events_queue < 1 || o.events_queue > 1'000'000) {
     throw std::invalid_argument("--events-queue: must be from 1 to 1000000");
   }
@@ -192,6 +209,8 @@ config to_config(const raw_options& o) {
     c.keylog = o.keylog;
   }
   c.max_body_capture = o.max_body_capture;
+  c.capture_fsync = o.capture_fsync;
+  c.capture_log_max = o.capture_log_max;
   c.header_timeout = std::chrono::seconds(o.header_timeout);
   c.idle_timeout = std::chrono::seconds(o.idle_timeout);
   c.connect_timeout = std::chrono::seconds(o.connect_timeout);

@@ -224,6 +224,9 @@ int run_daemon(const config& cfg) {
 
     store::writer_options store_options{cfg.database_path()};
     store_options.events = &events;
+    store_options.fsync = store::parse_capture_fsync(cfg.capture_fsync)
+                              .value_or(store::capture_fsync::batch);  // checked by the CLI
+    store_options.capture_log_max = cfg.capture_log_max;
     store::writer writer(std::move(store_options));
     capture::recorder recorder(writer, recording, cfg.max_body_capture);
     capture::process_resolver processes;

@@ -10,7 +10,7 @@ namespace {
 
 // The schema, as an ordered list of migrations: migrations[i] takes user_version from i to i+1.
 // Append new ones at the end; never edit one that has shipped.
-constexpr std::array<std::string_view, 4> migrations = {
+constexpr std::array<std::string_view, 5> migrations = {
     // 1: the initial schema.
     R"sql(
 CREATE TABLE sessions (
@@ -201,6 +201,16 @@ CREATE TABLE h2_frame_batches (
   PRIMARY KEY (connection_id, seq)
 );
 CREATE INDEX h2_frame_batches_by_session ON h2_frame_batches (session_id);
+)sql",
+    // 5: the indexer's place in the capture log (SPEC §7; docs/decisions.md, capture log),
+    // written in the transaction that commits the records before it.
+    R"sql(
+CREATE TABLE capture_log_position (
+  id      INTEGER PRIMARY KEY CHECK (id = 0),
+  segment INTEGER NOT NULL,                -- segment file number (capture-log/<hex>.hcl)
+  offset  INTEGER NOT NULL                 -- bytes of that segment already indexed
+);
+INSERT INTO capture_log_position VALUES (0, 0, 0);
 )sql",
 };
 

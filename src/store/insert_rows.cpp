@@ -180,7 +180,8 @@ bool row_inserter::session_exists(std::string_view id) {
 // entries per transaction.
 void insert_rows(database& db, const std::vector<entry_row>& rows, const std::string& text,
                  std::chrono::milliseconds max_delay, insert_outcome& out,
-                 const std::function<void(const std::vector<std::size_t>&)>& committed) {
+                 const std::function<void(const std::vector<std::size_t>&)>& committed,
+                 const std::function<void()>& before_last_commit) {
   std::size_t next = 0;
   std::vector<std::size_t> inserted;  // rows of the open transaction that were written
   while (next < rows.size()) {
@@ -207,6 +208,9 @@ void insert_rows(database& db, const std::vector<entry_row>& rows, const std::st
     // transaction's own entries are counted by `totals`, any others above the index by SQL.
     index_pending(db, first_row.value_or(std::numeric_limits<std::int64_t>::max()));
     totals.write(db);
+    if (end == rows.size() && before_last_commit) {
+      before_last_commit();
+    }
     tx.commit();
     out.committed = end;
     out.written += inserted.size();

@@ -58,9 +58,12 @@ struct insert_outcome {
  *  so that a huge backlog does not keep finished entries off the disk, and whenever a
  *  transaction's pages would outgrow the page cache. Rows whose session no longer exists are
  *  skipped. After each COMMIT, `committed` is given the indices (into `rows`) of the entries
- *  that transaction inserted. Throws store_error; `out` then counts what was committed. */
+ *  that transaction inserted. `before_last_commit`, if set, runs last in the transaction that
+ *  writes the last rows (the indexer stores its log position there). Throws store_error; `out`
+ *  then counts what was committed. */
 void insert_rows(database& db, const std::vector<entry_row>& rows, const std::string& text,
                  std::chrono::milliseconds max_delay, insert_outcome& out,
-                 const std::function<void(const std::vector<std::size_t>&)>& committed);
+                 const std::function<void(const std::vector<std::size_t>&)>& committed,
+                 const std::function<void()>& before_last_commit = {});
 
 }  // namespace hark::store

@@ -1,24 +1,30 @@
-// writer: the store's writing threads, a two-stage pipeline.
+// writer: the store's capture pipeline (SPEC §7).
 //
-//   proxy workers ──submit()──► queue_ (mutex; bounded by entries and by body bytes)
-//                                  │ render thread (hark-render): up to batch_size at a time
-//                                  ▼
-//        wait for process lookups (≤ 200 ms per batch) → rows (JSON, search text, zstd)
+//   proxy workers ──submit()──► capture_log: per-thread buffers → hark-log appends segment files
+//                                  │ (capture-log/ next to the database; the queue between relay
+//                                  │  and store, bounded by disk: --capture-log-max)
+//                                  ▼ render thread (hark-render, nice 19): reads records from
+//        the indexer's position, ≤ batch_size entries or batch_bytes at a time → rows (JSON,
+//        search text, zstd)
 //                                  │ ready_ (one batch)
-//                                  ▼ writer thread (hark-writer), the only one using db_
-//        BEGIN IMMEDIATE … INSERT … index … COMMIT, a transaction every 4 MiB or max_commit_delay
+//                                  ▼ writer thread (hark-writer, nice 19), the only one using db_
+//        BEGIN IMMEDIATE … INSERT … index … [log position] COMMIT, a transaction every 4 MiB or
+//        max_commit_delay; the batch's last transaction also stores the log position after it
 //                 │ commit hook: WAL size          │ written batch back to the render thread,
-//                 ▼                                ▼ which frees its records and reuses its buffers
-//        checkpointer thread (own connection): copies the WAL into the database file
+//                 ▼                                ▼ which frees its records and reuses buffers
+//        checkpointer thread (own connection): copies the WAL into the database file; segments
+//        before the committed position are unlinked
+//
+// A restart reads the position and indexes the log from there: every record before it is
+// committed, none after it. A crash between two transactions of one batch replays that batch:
+// its inserts are idempotent (entries by id, bodies by entry, WebSocket messages by (entry,
+// seq), TLS logs and HTTP/2 batches by key), so nothing is stored or counted twice.
 //
 // After each COMMIT the writer thread publishes one `entry` event per inserted entry
-// (event_hub; only when anyone listens). TLS connection logs (submit_tls) and HTTP/2 frame log
-// batches (submit_h2, indexed and compressed by the render thread) travel with the batch and are
-// written just before its entries; WebSocket messages (submit_ws) just after them, in a
-// transaction of their own, announced as `websocket` events after its COMMIT.
-//
-// SQLite's work is all on the writer thread; rendering a batch, and freeing the records the
-// proxy allocated, happen meanwhile on the render thread (about a fifth of the work per entry).
+// (event_hub; only when anyone listens). TLS connection logs and HTTP/2 frame log batches are
+// written just before the batch's entries; WebSocket messages just after them, in a transaction
+// of their own, announced as `websocket` events after its COMMIT. A worker submits an entry
+// before its messages into its own buffer, so the log has them in that order.
 #include "hark/store/writer.hpp"
 
 #include "checkpointer.hpp"
@@ -31,11 +37,16 @@
 #include "ws_messages.hpp"
 
 #include "hark/capture/event_hub.hpp"
+#include "hark/core/json_writer.hpp"
+#include "hark/store/capture_record.hpp"
 #include "hark/store/database.hpp"
 
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 namespace hark::store {
@@ -43,37 +54,14 @@ namespace {
 
 using steady = std::chrono::steady_clock;
 
-// How long a batch waits for its records' process lookups (record.process) before writing the
-// rest with `process: null`; the lookup scans /proc and is normally done in well under this.
-constexpr auto process_wait = std::chrono::milliseconds(200);
-
-// A batch is rendered when this many entries wait, or batch_delay after the first one.
+// A batch is rendered when this many entries (or bytes of records) wait past the indexer's
+// position, or batch_delay after the first one.
 constexpr std::size_t batch_size = 4096;
+constexpr std::size_t batch_bytes = 8 << 20;
 constexpr auto batch_delay = std::chrono::milliseconds(20);
-
-// WebSocket messages taken into one batch at most.
-constexpr std::size_t ws_batch_size = 16384;
 
 // How often an idle writer looks for entries inserted by other connections (index_idle).
 constexpr auto idle_check = std::chrono::seconds(1);
-
-/** Drops the record's bodies (the entry stays, marked truncated). Returns the bodies dropped. */
-std::uint64_t drop_bodies(capture::entry_record& record) {
-  std::uint64_t dropped = 0;
-  if (!record.request_body.empty()) {
-    std::string().swap(record.request_body);
-    record.request.body_truncated = true;
-    ++dropped;
-  }
-  if (!record.response_body.empty()) {
-    std::string().swap(record.response_body);
-    if (record.response) {
-      record.response->body_truncated = true;
-    }
-    ++dropped;
-  }
-  return dropped;
-}
 
 void report(writer_stats& stats, std::string error) {
   std::lock_guard lock(stats.error_mutex);
@@ -138,8 +126,28 @@ void write_h2_batches(database& db, writer_stats& stats, const std::vector<h2_ba
   }
 }
 
-std::uint64_t body_bytes(const capture::entry_record& record) {
-  return record.request_body.size() + record.response_body.size();
+/** The capture log's directory for `options`. */
+std::filesystem::path log_dir(const writer_options& options) {
+  return options.capture_log_dir.empty() ? options.database_path.parent_path() / "capture-log"
+                                         : options.capture_log_dir;
+}
+
+log_position read_position(database& db) {
+  auto st = statement::cached(db, "SELECT segment, offset FROM capture_log_position");
+  if (!st.step()) {
+    return {};
+  }
+  return {static_cast<std::uint64_t>(st.column_int64(0)),
+          static_cast<std::uint64_t>(st.column_int64(1))};
+}
+
+/** Nice 19 for the calling thread: the relay's workers win the CPU (SPEC §7). */
+void lower_priority() {
+  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 19);
+}
+
+std::int64_t steady_us(steady::time_point t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
 }
 
 }  // namespace
@@ -152,14 +160,15 @@ struct writer::batch {
   std::vector<entry_row> rows;   ///< pointing into records and text
   std::string text;              ///< every row's document and search text, back to back
   std::uint64_t unrendered = 0;  ///< records that could not be rendered (dropped)
+  log_position end;              ///< the log position after its records
   std::vector<capture::tls_connection_log> tls_logs;  ///< written before the rows
   std::vector<capture::ws_message_record> ws;         ///< written after the rows
   std::vector<capture::h2_frame_batch> h2_batches;    ///< rendered into h2_rows
   std::vector<h2_batch_row> h2_rows;                  ///< written before the rows
 
-  /** Submissions it carries, for flush(). */
+  /** Records it carries. */
   std::uint64_t size() const {
-    return records.size() + tls_logs.size() + ws.size() + h2_rows.size();
+    return records.size() + tls_logs.size() + ws.size() + h2_rows.size() + h2_batches.size();
   }
 
   /** Empties it, giving back memory that an exceptional batch made large. */
@@ -179,6 +188,14 @@ struct writer::batch {
   }
 };
 
+double writer_stats::index_lag_seconds() const noexcept {
+  const auto oldest = oldest_unindexed_us.load();
+  if (oldest == 0) {
+    return 0;
+  }
+  return std::max(0.0, static_cast<double>(steady_us(steady::now()) - oldest) / 1e6);
+}
+
 writer::writer(writer_options options)
     : options_(std::move(options)),
       db_(std::make_unique<database>(options_.database_path)),
@@ -187,6 +204,47 @@ writer::writer(writer_options options)
   // the write lock, so that none can go meanwhile): the foreign key checks would repeat that
   // lookup for every entry and every body. Deletes, on other connections, still cascade.
   db_->exec("PRAGMA foreign_keys = OFF");
+  capture_log_options log_options;
+  log_options.dir = log_dir(options_);
+  // Segments of at most an eighth of the quota: the segment being written cannot be unlinked, so
+  // a small --capture-log-max still leaves room for what waits to be indexed.
+  log_options.segment_bytes = std::max<std::uint64_t>(
+      64 << 10, std::min(options_.capture_segment_bytes, options_.capture_log_max / 8));
+  log_options.max_bytes = options_.capture_log_max;
+  log_options.fsync = options_.fsync;
+  log_ = std::make_unique<capture_log>(std::move(log_options));
+  log_end_ = log_->segments().end();
+  committed_ = read_position(*db_);
+  if (committed_.segment >= log_end_.segment) {
+    committed_ = {};  // the log was removed since: index whatever it holds from its start
+  }
+  drained_to_ = committed_;
+  log_->segments().remove_before(committed_.segment);  // indexed before a crash
+  log_->on_written([this](log_position end) {
+    {
+      std::lock_guard lock(mutex_);
+      log_end_ = end;
+    }
+    render_wake_.notify_one();
+    update_lag();
+  });
+  log_->on_pause([this](const std::string& reason) {
+    {
+      std::lock_guard lock(stats_.error_mutex);
+      stats_.pause_reason = reason;
+    }
+    stats_.capture_paused = !reason.empty();
+    if (options_.events != nullptr) {
+      std::string data;
+      json::writer w(data);
+      w.begin_object();
+      w.key("action").value(reason.empty() ? "recording_resumed" : "recording_paused");
+      w.key("reason").value(reason);
+      w.end_object();
+      options_.events->publish(capture::event_type::session_updated, {}, std::move(data));
+    }
+  });
+  update_lag();
   checkpointer_->attach(*db_);
   write_thread_ = std::thread([this] { write_loop(); });
   render_thread_ = std::thread([this] { render_loop(); });
@@ -196,113 +254,63 @@ writer::~writer() {
   stop();
 }
 
+void writer::refuse(std::uint64_t n) noexcept {
+  stats_.records_refused.fetch_add(n, std::memory_order_relaxed);
+}
+
 void writer::submit(capture::entry_record&& record) {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopping_ || queue_.size() >= options_.max_queued_entries) {
-      ++stats_.entries_dropped;
-      return;
-    }
-    std::uint64_t bytes = body_bytes(record);
-    if (bytes > 0 && queued_body_bytes_ + bytes > options_.max_queued_body_bytes) {
-      // Back-pressure drops bodies first, never the entry (SPEC §7).
-      stats_.bodies_dropped += drop_bodies(record);
-      bytes = 0;
-    }
-    queued_body_bytes_ += bytes;
-    queue_.push_back(std::move(record));
-    ++entries_queued_;
-    ++submitted_;
-    stats_.queue_depth = queue_.size();
-    // Wake the render thread only when it has something new to decide: the first entry of a
-    // batch, or a batch that is full. Waking it per entry would cost a context switch each time.
-    if (queue_.size() != 1 && queue_.size() != batch_size) {
-      return;
-    }
+  if (!log_->append(record)) {
+    refuse();
   }
-  render_wake_.notify_one();
 }
 
 void writer::submit_tls(capture::tls_connection_log&& log) {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopping_ || tls_queue_.size() >= options_.max_queued_tls_logs) {
-      ++stats_.tls_logs_dropped;
-      return;
-    }
-    tls_queue_.push_back(std::move(log));
-    ++submitted_;
-    if (tls_queue_.size() != 1 || !queue_.empty()) {
-      return;  // the render thread is already awake for this batch
-    }
+  if (!log_->append(log)) {
+    refuse();
   }
-  render_wake_.notify_one();
 }
 
 void writer::submit_ws(capture::ws_message_record&& message) {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopping_ || ws_queue_.size() >= options_.max_queued_ws_messages) {
-      ++stats_.ws_messages_dropped;
-      return;
-    }
-    std::uint64_t bytes = message.payload.size();
-    if (bytes > 0 && queued_body_bytes_ + bytes > options_.max_queued_body_bytes) {
-      // As for bodies: under back-pressure the payload goes, the message stays (truncated).
-      std::string().swap(message.payload);
-      message.truncated = true;
-      ++stats_.bodies_dropped;
-      bytes = 0;
-    }
-    queued_body_bytes_ += bytes;
-    ws_queue_.push_back(queued_ws{std::move(message), entries_queued_});
-    ++submitted_;
-    if (ws_queue_.size() != 1 || !queue_.empty()) {
-      return;  // the render thread is already awake for this batch
-    }
+  if (!log_->append(message)) {
+    refuse();
   }
-  render_wake_.notify_one();
 }
 
 void writer::submit_h2(capture::h2_frame_batch&& frames) {
-  {
-    std::lock_guard lock(mutex_);
-    const auto bytes = frames.records.size();
-    if (stopping_ || queued_h2_bytes_ + bytes > options_.max_queued_h2_bytes) {
-      ++stats_.h2_batches_dropped;
-      return;
-    }
-    queued_h2_bytes_ += bytes;
-    h2_queue_.push_back(std::move(frames));
-    ++submitted_;
-    if (h2_queue_.size() != 1 || !queue_.empty() || !tls_queue_.empty()) {
-      return;  // the render thread is already awake for this batch
-    }
+  if (!log_->append(frames)) {
+    refuse();
   }
-  render_wake_.notify_one();
 }
 
 void writer::flush() {
+  const auto target = log_->write_out();
   std::unique_lock lock(mutex_);
-  const auto target = submitted_;
+  log_end_ = std::max(log_end_, target);
   ++flush_waiters_;
   render_wake_.notify_one();
-  drained_.wait(lock, [&] { return committed_ >= target; });
+  drained_.wait(lock, [&] { return drained_to_ >= target || write_done_; });
   --flush_waiters_;
 }
 
+log_position writer::indexed_position() {
+  std::lock_guard lock(mutex_);
+  return committed_;
+}
+
 void writer::stop() {
+  log_->stop();  // writes out every buffer; later submissions are refused
   std::thread render;
   std::thread write;
   {
     std::lock_guard lock(mutex_);
+    log_end_ = std::max(log_end_, log_->segments().end());
     stopping_ = true;
     render = std::move(render_thread_);  // only the first caller joins
     write = std::move(write_thread_);
   }
   render_wake_.notify_all();
   if (render.joinable()) {
-    render.join();  // it has handed over everything queued
+    render.join();  // it has read the whole log
   }
   if (write.joinable()) {
     write.join();
@@ -310,12 +318,9 @@ void writer::stop() {
   }
 }
 
-std::unique_ptr<writer::batch> writer::take_batch(std::unique_lock<std::mutex>& lock) {
+bool writer::wait_for_records(std::unique_lock<std::mutex>& lock, log_position pos) {
   for (;;) {
-    render_wake_.wait(lock, [this] {
-      return stopping_ || !queue_.empty() || !tls_queue_.empty() || !ws_queue_.empty() ||
-             !h2_queue_.empty() || !written_.empty();
-    });
+    render_wake_.wait(lock, [&] { return stopping_ || log_end_ > pos || !written_.empty(); });
     // Free what the writer is done with first: it also lends its buffers to the next batch.
     if (!written_.empty()) {
       auto done = std::move(written_.front());
@@ -326,36 +331,58 @@ std::unique_ptr<writer::batch> writer::take_batch(std::unique_lock<std::mutex>& 
       spare_ = std::move(done);
       continue;
     }
-    if (queue_.empty() && tls_queue_.empty() && ws_queue_.empty() && h2_queue_.empty()) {
-      return nullptr;  // stopping, and everything submitted is handed over
+    if (log_end_ <= pos) {
+      return false;  // stopping, and the whole log is read
     }
     // Let a batch build up for a moment: one transaction per many entries keeps the WAL
     // writes per entry small (each commit rewrites every page it touched).
-    render_wake_.wait_for(lock, batch_delay, [this] {
-      return stopping_ || flush_waiters_ > 0 || queue_.size() >= batch_size;
+    render_wake_.wait_for(lock, batch_delay, [&] {
+      return stopping_ || flush_waiters_ > 0 || log_end_.segment != pos.segment ||
+             log_end_.offset - pos.offset >= batch_bytes;
     });
-    auto b = spare_ ? std::move(spare_) : std::make_unique<batch>();
-    const std::size_t n = std::min(queue_.size(), batch_size);
-    b->records.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      queued_body_bytes_ -= body_bytes(queue_.front());
-      b->records.push_back(std::move(queue_.front()));
-      queue_.pop_front();
-    }
-    entries_taken_ += n;
-    // Messages whose entry is in this batch or an earlier one (it is written before them).
-    while (!ws_queue_.empty() && b->ws.size() < ws_batch_size &&
-           ws_queue_.front().entries_before <= entries_taken_) {
-      queued_body_bytes_ -= ws_queue_.front().message.payload.size();
-      b->ws.push_back(std::move(ws_queue_.front().message));
-      ws_queue_.pop_front();
-    }
-    b->tls_logs.swap(tls_queue_);
-    b->h2_batches.swap(h2_queue_);
-    queued_h2_bytes_ = 0;
-    stats_.queue_depth = queue_.size();
-    return b;
+    return true;
   }
+}
+
+std::unique_ptr<writer::batch> writer::read_batch(capture_reader& reader, log_position& pos,
+                                                  log_position end, std::unique_ptr<batch> spare) {
+  auto b = spare ? std::move(spare) : std::make_unique<batch>();
+  std::vector<log_record> records;
+  std::size_t bytes = 0;
+  while (pos < end && b->records.size() < batch_size && bytes < batch_bytes) {
+    records.clear();
+    // Reads of 1 MiB at most: the reader's buffer stays small (a larger record is read whole).
+    const auto next =
+        reader.read(pos, end, std::min<std::size_t>(batch_bytes - bytes, 1 << 20), records);
+    for (const auto& r : records) {
+      bytes += r.frame.size();
+      try {
+        std::visit(
+            [&](auto&& record) {
+              using type = std::decay_t<decltype(record)>;
+              if constexpr (std::is_same_v<type, capture::entry_record>) {
+                b->records.push_back(std::move(record));
+              } else if constexpr (std::is_same_v<type, capture::tls_connection_log>) {
+                b->tls_logs.push_back(std::move(record));
+              } else if constexpr (std::is_same_v<type, capture::ws_message_record>) {
+                b->ws.push_back(std::move(record));
+              } else {
+                b->h2_batches.push_back(std::move(record));
+              }
+            },
+            decode_record(parse_frame(r.frame)));
+      } catch (const std::exception& e) {
+        ++stats_.entries_dropped;  // a record this build cannot read: skipped, said once
+        report(stats_, std::string("capture log: ") + e.what());
+      }
+    }
+    if (next == pos) {
+      break;
+    }
+    pos = next;
+  }
+  b->end = pos;
+  return b;
 }
 
 void writer::render(batch& b) {
@@ -364,12 +391,8 @@ void writer::render(batch& b) {
     b.h2_rows.push_back(make_h2_batch_row(std::move(h2_batch), options_.compress_threshold));
   }
   b.h2_batches.clear();
-  const auto deadline = steady::now() + process_wait;
   b.rows.reserve(b.records.size());
   for (auto& record : b.records) {
-    if (record.process.valid()) {
-      record.process.wait_until(deadline);
-    }
     try {
       b.rows.push_back(make_entry_row(record, options_.compress_threshold, b.text));
     } catch (const std::exception&) {
@@ -380,23 +403,37 @@ void writer::render(batch& b) {
 
 void writer::render_loop() {
   pthread_setname_np(pthread_self(), "hark-render");  // for top -H, perf and the benchmarks
+  if (options_.low_priority) {
+    lower_priority();
+  }
+  capture_reader reader(log_->segments());
   std::unique_lock lock(mutex_);
+  log_position pos = committed_;
   for (;;) {
-    auto b = take_batch(lock);
-    if (!b) {
+    if (!wait_for_records(lock, pos)) {
       render_done_ = true;
       write_wake_.notify_one();
       return;
     }
+    const auto end = log_end_;
+    auto spare = std::move(spare_);
     lock.unlock();
+    auto b = read_batch(reader, pos, end, std::move(spare));
     render(*b);
     lock.lock();
-    // One batch waits while the writer writes another: the queue, not batches in flight, is
-    // where a backlog builds up (and is bounded).
+    // One batch waits while the writer writes another: the log, not batches in flight, is
+    // where a backlog builds up.
     render_wake_.wait(lock, [this] { return ready_ == nullptr; });
     ready_ = std::move(b);
     write_wake_.notify_one();
   }
+}
+
+void writer::store_position(const batch& b) {
+  auto st = statement::cached(*db_, "UPDATE capture_log_position SET segment = ?1, offset = ?2");
+  st.bind(1, static_cast<std::int64_t>(b.end.segment))
+      .bind(2, static_cast<std::int64_t>(b.end.offset))
+      .run();
 }
 
 void writer::write(batch& b) {
@@ -405,10 +442,19 @@ void writer::write(batch& b) {
   write_h2_batches(*db_, stats_, b.h2_rows);
   stats_.entries_dropped += b.unrendered;
   const auto started = steady::now();
+  // The log position goes into the batch's last transaction: its WebSocket messages', else its
+  // entries' last one, else one of its own.
+  bool positioned = false;
+  const std::function<void()> position = [&] {
+    store_position(b);
+    positioned = true;
+  };
   insert_outcome outcome;
   try {
-    insert_rows(*db_, b.rows, b.text, options_.max_commit_delay, outcome,
-                [&](const std::vector<std::size_t>& inserted) { announce(b, inserted); });
+    insert_rows(
+        *db_, b.rows, b.text, options_.max_commit_delay, outcome,
+        [&](const std::vector<std::size_t>& inserted) { announce(b, inserted); },
+        b.ws.empty() ? position : std::function<void()>{});
     report(stats_, {});
   } catch (const std::exception& e) {
     // Disk full, I/O error, …: the open transaction rolled back. Proxying goes on; recording
@@ -417,7 +463,18 @@ void writer::write(batch& b) {
     report(stats_, e.what());
   }
   stats_.entries_written += outcome.written;
-  write_ws(b);
+  if (!b.ws.empty()) {
+    write_ws(b, position);
+  }
+  if (!positioned) {
+    try {
+      transaction tx(*db_);
+      store_position(b);
+      tx.commit();
+    } catch (const std::exception& e) {
+      report(stats_, e.what());  // the batch is replayed after a restart (its inserts dedupe)
+    }
+  }
   stats_.last_batch_us = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - started).count());
 }
@@ -437,19 +494,16 @@ void writer::announce(const batch& b, const std::vector<std::size_t>& inserted) 
   }
 }
 
-void writer::write_ws(batch& b) {
-  if (b.ws.empty()) {
-    return;
-  }
+void writer::write_ws(batch& b, const std::function<void()>& before_commit) {
   std::vector<std::size_t> inserted;
   try {
-    insert_ws_messages(*db_, b.ws, inserted);
+    insert_ws_messages(*db_, b.ws, inserted, before_commit);
   } catch (const std::exception& e) {
     stats_.ws_messages_dropped += b.ws.size();
     report(stats_, e.what());
     return;
   }
-  // Messages of entries that were not stored (dropped, or their session deleted) are dropped.
+  // Messages of entries that were not stored (their session deleted) are dropped.
   stats_.ws_messages_dropped += b.ws.size() - inserted.size();
   stats_.ws_messages_written += inserted.size();
   announce_ws(b, inserted);
@@ -468,6 +522,9 @@ void writer::announce_ws(const batch& b, const std::vector<std::size_t>& inserte
 
 void writer::write_loop() {
   pthread_setname_np(pthread_self(), "hark-writer");
+  if (options_.low_priority) {
+    lower_priority();
+  }
   std::unique_lock lock(mutex_);
   for (;;) {
     // Idle, look now and then for entries that another connection inserted (an import):
@@ -479,18 +536,46 @@ void writer::write_loop() {
       lock.lock();
     }
     if (ready_ == nullptr) {
-      return;  // the render thread has stopped, and everything it rendered is written
+      write_done_ = true;  // the render thread has stopped, and everything it rendered is written
+      drained_.notify_all();
+      return;
     }
     auto b = std::move(ready_);
     render_wake_.notify_one();  // room for the next batch
     lock.unlock();
     write(*b);
+    const auto end = b->end;
+    stats_.records_indexed += b->size();
     lock.lock();
-    committed_ += b->size();
-    drained_.notify_all();
+    committed_ = end;
     written_.push_back(std::move(b));
     render_wake_.notify_one();
+    lock.unlock();
+    log_->segments().remove_before(end.segment);
+    log_->forget_before(end);
+    update_lag();
+    lock.lock();
+    drained_to_ = end;  // flush() returns with the lag figures already updated
+    drained_.notify_all();
   }
+}
+
+void writer::update_lag() {
+  std::lock_guard lag_lock(lag_mutex_);
+  log_position pos;
+  {
+    std::lock_guard lock(mutex_);
+    pos = committed_;
+  }
+  const auto appended = log_->stats().records_appended.load();
+  const auto before = log_->records_before(pos);
+  stats_.records_appended = appended;
+  stats_.log_records_lost = log_->stats().records_lost.load();
+  stats_.queue_depth = appended > before ? appended - before : 0;
+  const auto at = log_->written_at(pos);
+  stats_.oldest_unindexed_us = at ? steady_us(*at) : 0;
+  stats_.log_bytes = log_->segments().disk_bytes();
+  stats_.lag_bytes = log_->segments().bytes_after(pos);
 }
 
 }  // namespace hark::store

@@ -54,7 +54,8 @@ void add_bytes(database& db, const std::map<std::int64_t, entry_sum>& sums) {
 }  // namespace
 
 void insert_ws_messages(database& db, const std::vector<capture::ws_message_record>& messages,
-                        std::vector<std::size_t>& inserted) {
+                        std::vector<std::size_t>& inserted,
+                        const std::function<void()>& before_commit) {
   transaction tx(db);
   row_finder finder(db);
   auto insert = statement::cached(db,
@@ -88,6 +89,9 @@ void insert_ws_messages(database& db, const std::vector<capture::ws_message_reco
     inserted.push_back(i);
   }
   add_bytes(db, sums);
+  if (before_commit) {
+    before_commit();
+  }
   tx.commit();
 }
 

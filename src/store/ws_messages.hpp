@@ -6,6 +6,7 @@
 #include "hark/store/database.hpp"
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,9 +16,11 @@ namespace hark::store {
  *  to the entry's request_bytes (client) or response_bytes (server) and to its session's
  *  totalBytes, so that deleting the entry takes them back off. Messages whose entry is not
  *  stored are skipped. `inserted` gets the indices of the messages written. Throws
- *  store_error (then nothing is written). */
+ *  store_error (then nothing is written). `before_commit`, if set, runs last in the same
+ *  transaction. */
 void insert_ws_messages(database& db, const std::vector<capture::ws_message_record>& messages,
-                        std::vector<std::size_t>& inserted);
+                        std::vector<std::size_t>& inserted,
+                        const std::function<void()>& before_commit = {});
 
 /** The `websocket` event's data: `{"sessionId", "entryId", "message": WebSocketMessage}`. */
 std::string websocket_event_json(const capture::ws_message_record& m);

@@ -286,6 +286,18 @@ class Hark:
             path += "&" + query
         return self.api_ok("GET", path)["entries"]
 
+    def wait_index_caught_up(self, timeout=30.0):
+        """Polls /api/health until the indexer has read the whole capture log (a backlog left by
+        a killed run included); returns the health's store.capture object."""
+        deadline = time.monotonic() + timeout
+        while True:
+            capture = self.api_ok("GET", "/api/health")["store"]["capture"]
+            if capture["indexLagBytes"] == 0 and capture["indexLagRecords"] == 0:
+                return capture
+            if time.monotonic() > deadline:
+                raise AssertionError("index not caught up within %.0f s: %s" % (timeout, capture))
+            time.sleep(0.05)
+
     def wait_for_entries(self, n, session="active", timeout=5.0, query=""):
         """Polls until the session has at least n entries (the store writes in the background
         within a few hundred ms); returns the entry list."""

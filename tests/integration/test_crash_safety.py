@@ -43,6 +43,7 @@ class CrashSafetyTest(HarkTestCase):
         self.assertEqual(integrity(hark.db_path), [("ok",)])
 
         again = self.start_hark(data_dir=hark.data_dir)
+        again.wait_index_caught_up()  # the capture log a killed run left is indexed first
         urls = {e["url"] for e in again.entries()}
         self.assertEqual(urls, {self.origin.url("/hello?i=%d" % i) for i in range(N)})
         self.assertEqual(again.active_session()["trafficCount"], N)
@@ -85,6 +86,7 @@ class CrashSafetyTest(HarkTestCase):
         self.assertEqual(integrity(hark.db_path), [("ok",)])
 
         again = self.start_hark(data_dir=hark.data_dir)
+        again.wait_index_caught_up()
         total = again.api_ok("GET", "/api/sessions/active/entries?limit=1")["total"]
         stored = set()
         cursor = None

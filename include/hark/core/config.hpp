@@ -27,6 +27,10 @@ struct config {
   std::vector<std::string> passthrough;
   std::optional<std::filesystem::path> keylog;
   std::uint64_t max_body_capture = 16ull << 20;  ///< per body; the relay itself has no limit
+  /** When the capture log is fsynced: `batch` (at most every 100 ms), `always`, `never`. */
+  std::string capture_fsync = "batch";
+  /** Bytes of capture log on disk beyond which recording pauses (SPEC §7). */
+  std::uint64_t capture_log_max = 2ull << 30;
   std::chrono::seconds header_timeout{30};
   std::chrono::seconds idle_timeout{60};
   std::chrono::seconds connect_timeout{10};

@@ -159,19 +159,4 @@ TEST_F(h2_frame_store, deleted_with_their_session_and_skipped_for_unknown_sessio
   EXPECT_EQ(query_int(db_, "SELECT count(*) FROM h2_frame_batches"), 0);
 }
 
-TEST_F(h2_frame_store, batches_over_the_queue_bound_are_dropped_and_counted) {
-  writer small{writer_options{.database_path = path_, .max_queued_h2_bytes = 100}};
-  hark::capture::h2_frame_batch batch;
-  batch.connection_id = "01DROP";
-  batch.session_id = session_.id;
-  batch.frame_count = 1;
-  hark::h2::append_frame_record_header(batch.records, 0, hark::capture::h2_side::client, 0x1, 0, 1,
-                                       200, 200);
-  batch.records.append(200, 'h');
-  small.submit_h2(std::move(batch));
-  small.flush();
-  EXPECT_EQ(small.stats().h2_batches_dropped.load(), 1U);
-  EXPECT_FALSE(catalog_.h2_stream_ids("01DROP"));
-}
-
 }  // namespace

@@ -124,16 +124,6 @@ TEST_F(tls_log_store, deleted_with_the_session_and_skipped_for_unknown_sessions)
   EXPECT_TRUE(catalog_.get_tls_connection("01KEEP"));
 }
 
-TEST_F(tls_log_store, queue_bound_drops_and_counts) {
-  auto opts = options();
-  opts.max_queued_tls_logs = 0;
-  writer w(opts);
-  w.submit_tls(sample_log("01DROPPED", session_.id));
-  w.flush();
-  EXPECT_EQ(w.stats().tls_logs_dropped.load(), 1U);
-  EXPECT_FALSE(catalog_.get_tls_connection("01DROPPED"));
-}
-
 TEST_F(tls_log_store, corrupt_row_is_a_store_error) {
   db_.exec(
       "INSERT INTO tls_connections (id, session_id, started_us, codec, size, data) "
