@@ -40,6 +40,10 @@ asio::awaitable<void> http2_layer::run(connection_facts& facts) {
   }
   h2::settings s;
   s.enable_connect_protocol = co_await relays_extended_connect();
+  // Before any stream can be answered, as the first HTTP/1 response does (settle_process): an
+  // h2 client that sends one request and exits is still alive until then. After a TLS
+  // handshake the lookup has long answered, and this is one check of its future.
+  co_await c_.settle_process();
   session_.emplace(h2::role::server, s);
   std::optional<std::string> unexpected;
   try {

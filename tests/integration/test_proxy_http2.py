@@ -93,6 +93,21 @@ class Http2Test(NodeOriginCase):
                 raise AssertionError("no entry for " + url)
             time.sleep(0.05)
 
+    def test_one_shot_h2_clients_are_each_attributed_to_their_process(self):
+        urls = ["https://localhost:%d/echo?oneshot=%d" % (self.origin.port, i) for i in range(10)]
+        for url in urls:
+            result = curl(["--http2", "--cacert", self.ca, "-o", "/dev/null", url],
+                          self.hark.proxy_port)
+            self.assertEqual(result.returncode, 0, result.stderr)
+        pids = set()
+        for url in urls:
+            e = self.entry(url)
+            self.assertEqual(e["httpVersion"], "HTTP/2")
+            self.assertIsNotNone(e["process"], url)
+            self.assertEqual(e["process"]["name"], "curl", url)
+            pids.add(e["process"]["pid"])
+        self.assertEqual(len(pids), len(urls))  # one process each
+
     def test_curl_http2_is_h2_on_both_sides_and_recorded_as_http2(self):
         url = "https://localhost:%d/echo?curl" % self.origin.port
         result = curl(["--http2", "--cacert", self.ca, "-w", " %{http_version}", url],
