@@ -645,13 +645,17 @@ class _OriginHandler(http.server.BaseHTTPRequestHandler):
                                      body_hash, size))
 
     def _send(self, status, body, ctype="text/plain; charset=utf-8", extra=()):
+        # 204 and 304 have no content (RFC 9110 §15.3.5, §15.4.5): no body, no Content-Length
+        # (clients such as Node 18's wait for the 10 bytes a Content-Length announced there).
+        no_content = status in (204, 304)
         self.send_response(status)
         self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
+        if not no_content:
+            self.send_header("Content-Length", str(len(body)))
         for k, v in extra:
             self.send_header(k, v)
         self.end_headers()
-        if self.command != "HEAD":
+        if self.command != "HEAD" and not no_content:
             self.wfile.write(body)
 
     def do_GET(self):
