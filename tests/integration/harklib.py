@@ -298,9 +298,10 @@ class Hark:
                 raise AssertionError("index not caught up within %.0f s: %s" % (timeout, capture))
             time.sleep(0.05)
 
-    def wait_for_entries(self, n, session="active", timeout=5.0, query=""):
+    def wait_for_entries(self, n, session="active", timeout=20.0, query=""):
         """Polls until the session has at least n entries (the store writes in the background
-        within a few hundred ms); returns the entry list."""
+        within a few hundred ms, seconds when other work saturates the machine: its indexer
+        runs at nice 19); returns the entry list."""
         deadline = time.monotonic() + timeout
         while True:
             entries = self.entries(session, query)
