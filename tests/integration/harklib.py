@@ -861,6 +861,62 @@ ULID_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 SESSION_NAME_RE = re.compile(r"^Session \d{1,2}/\d{1,2}/\d{4}, \d{1,2}:\d{2}:\d{2} (AM|PM)$")
 
 
+def all_entry_urls(hark):
+    """Every entry URL of the active session, page by page (duplicates kept)."""
+    urls = []
+    cursor = None
+    for _ in range(1000):
+        path = "/api/sessions/active/entries?limit=1000"
+        if cursor:
+            path += "&cursor=" + cursor
+        page = hark.api_ok("GET", path)
+        urls.extend(e["url"] for e in page["entries"])
+        cursor = page["nextCursor"]
+        if not cursor:
+            break
+    return urls
+
+
+def load_then_kill9(hark, origin, seconds, workers=4, per_worker=None):
+    """Keep-alive GETs of /hello through `hark` from `workers` threads (each at most
+    `per_worker` requests) for `seconds`, then `kill -9`. Returns (completed, killed_at):
+    (monotonic time, url) of every exchange whose answer the client read, and when the kill
+    was sent."""
+    completed = []
+    stop = threading.Event()
+
+    def more(i):
+        return not stop.is_set() and (per_worker is None or i < per_worker)
+
+    def client(worker):
+        i = 0
+        while more(i):
+            conn = http.client.HTTPConnection("127.0.0.1", hark.proxy_port, timeout=5)
+            try:
+                while more(i):
+                    url = origin.url("/hello?w=%d&i=%d" % (worker, i))
+                    i += 1
+                    conn.request("GET", url)
+                    resp = conn.getresponse()
+                    if (resp.status, resp.read()) == (200, b"hello"):
+                        completed.append((time.monotonic(), url))
+            except (OSError, http.client.HTTPException):
+                pass
+            finally:
+                conn.close()
+
+    threads = [threading.Thread(target=client, args=(w,), daemon=True) for w in range(workers)]
+    for t in threads:
+        t.start()
+    time.sleep(seconds)
+    killed_at = time.monotonic()
+    hark.kill9()
+    stop.set()
+    for t in threads:
+        t.join(timeout=10)
+    return completed, killed_at
+
+
 # -- TLS: test certificates (openssl CLI) and TLS origins -------------------------------------
 
 import ssl  # noqa: E402  (kept with the TLS helpers it serves)

@@ -3,32 +3,15 @@ restart, each exchange once; /api/health and /metrics report the log and the ind
 
 import http.client
 import os
-import threading
 import time
 import unittest
 
-from harklib import HarkTestCase, metric
+from harklib import HarkTestCase, all_entry_urls, load_then_kill9, metric
 
 # An exchange is appended when its flow ends, just after the client has read the response, and
 # reaches the kernel at the appender's next tick (5 ms): one that ended this long before the kill
 # must be in the store after the restart.
 MARGIN = 0.1
-
-
-def all_urls(hark):
-    """Every entry URL of the active session, page by page (duplicates kept)."""
-    urls = []
-    cursor = None
-    for _ in range(1000):
-        path = "/api/sessions/active/entries?limit=1000"
-        if cursor:
-            path += "&cursor=" + cursor
-        page = hark.api_ok("GET", path)
-        urls.extend(e["url"] for e in page["entries"])
-        cursor = page["nextCursor"]
-        if not cursor:
-            break
-    return urls
 
 
 class CaptureLogTest(HarkTestCase):
@@ -43,33 +26,7 @@ class CaptureLogTest(HarkTestCase):
 
     def test_kill9_under_load_keeps_every_completed_exchange_once(self):
         hark = self.start_hark()
-        completed = []  # (monotonic time, url)
-        stop = threading.Event()
-
-        def client(worker):
-            i = 0
-            while not stop.is_set():
-                conn = http.client.HTTPConnection("127.0.0.1", hark.proxy_port, timeout=5)
-                try:
-                    while not stop.is_set():
-                        path = "/hello?w=%d&i=%d" % (worker, i)
-                        i += 1
-                        if self.get(conn, path) == (200, b"hello"):
-                            completed.append((time.monotonic(), self.origin.url(path)))
-                except (OSError, http.client.HTTPException):
-                    pass
-                finally:
-                    conn.close()
-
-        threads = [threading.Thread(target=client, args=(w,), daemon=True) for w in range(4)]
-        for t in threads:
-            t.start()
-        time.sleep(2.0)
-        killed_at = time.monotonic()
-        hark.kill9()
-        stop.set()
-        for t in threads:
-            t.join(timeout=10)
+        completed, killed_at = load_then_kill9(hark, self.origin, 2.0)
 
         must_have = {url for at, url in completed if at < killed_at - MARGIN}
         self.assertGreater(len(must_have), 100, "too little traffic to judge")
@@ -77,7 +34,7 @@ class CaptureLogTest(HarkTestCase):
 
         again = self.start_hark(data_dir=hark.data_dir)
         again.wait_index_caught_up()
-        urls = all_urls(again)
+        urls = all_entry_urls(again)
         stored = set(urls)
         self.assertEqual(len(urls), len(stored), "an exchange was indexed twice")
         missing = must_have - stored

@@ -3,11 +3,10 @@
 import http.client
 import os
 import sqlite3
-import threading
 import time
 import unittest
 
-from harklib import HarkTestCase
+from harklib import HarkTestCase, all_entry_urls, load_then_kill9
 
 N = 50
 
@@ -53,33 +52,7 @@ class CrashSafetyTest(HarkTestCase):
 
     def test_kill9_under_load(self):
         hark = self.start_hark()
-        completed = []  # (monotonic time, url)
-        stop = threading.Event()
-
-        def client(worker):
-            i = 0
-            while not stop.is_set() and i < 5000:
-                conn = http.client.HTTPConnection("127.0.0.1", hark.proxy_port, timeout=5)
-                try:
-                    while not stop.is_set() and i < 5000:
-                        path = "/hello?w=%d&i=%d" % (worker, i)
-                        i += 1
-                        if self.get(conn, path) == (200, b"hello"):
-                            completed.append((time.monotonic(), self.origin.url(path)))
-                except (OSError, http.client.HTTPException):
-                    pass
-                finally:
-                    conn.close()
-
-        threads = [threading.Thread(target=client, args=(w,), daemon=True) for w in range(4)]
-        for t in threads:
-            t.start()
-        time.sleep(2.5)
-        killed_at = time.monotonic()
-        hark.kill9()
-        stop.set()
-        for t in threads:
-            t.join(timeout=10)
+        completed, killed_at = load_then_kill9(hark, self.origin, 2.5, per_worker=5000)
 
         must_have = {url for at, url in completed if at < killed_at - 1.0}
         self.assertGreater(len(must_have), 10, "too little traffic to judge")
@@ -88,17 +61,7 @@ class CrashSafetyTest(HarkTestCase):
         again = self.start_hark(data_dir=hark.data_dir)
         again.wait_index_caught_up()
         total = again.api_ok("GET", "/api/sessions/active/entries?limit=1")["total"]
-        stored = set()
-        cursor = None
-        for _ in range(1000):
-            path = "/api/sessions/active/entries?limit=1000"
-            if cursor:
-                path += "&cursor=" + cursor
-            page = again.api_ok("GET", path)
-            stored.update(e["url"] for e in page["entries"])
-            cursor = page["nextCursor"]
-            if not cursor:
-                break
+        stored = set(all_entry_urls(again))
         self.assertEqual(len(stored), total)
         missing = must_have - stored
         self.assertFalse(missing, "%d of %d entries completed > 1 s before the kill are lost"
